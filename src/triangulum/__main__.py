@@ -1,0 +1,3 @@
+from triangulum.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,40 @@
+"""Helpers for Triangulum's own tests (imported by conftest and test modules)."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED_DIR = Path(os.environ.get("TRIANGULUM_SHARED_DIR", REPO_ROOT.parent / "shared"))
+CHROMIUM = Path(os.environ.get("TRIANGULUM_CHROMIUM", "/usr/bin/chromium"))
+AXE_JS = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(condition: bool, message: str) -> None:
+    """Skip with ``message`` where a prerequisite is missing; in CI, fail instead."""
+    if condition:
+        return
+    if in_ci():
+        pytest.fail(f"{message} — CI installs this, so the test may not skip there.")
+    pytest.skip(message)
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared/, skipping (with the reason) where that folder is absent."""
+    path = SHARED_DIR.joinpath(*parts)
+    require(
+        path.exists(),
+        f"{path} is absent: these tests read real files from the workplace's shared/ folder "
+        "(set TRIANGULUM_SHARED_DIR to point at it).",
+    )
+    return path
+
+
+def chromium_available() -> bool:
+    return CHROMIUM.exists() or shutil.which("chromium") is not None

@@ -1,0 +1,15 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+urlpatterns = [
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="core/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("triangulum.core.urls")),
+    path("studies/<slug:slug>/", include("triangulum.studies.urls")),
+    path("studies/<slug:slug>/", include("triangulum.organisations.urls")),
+    path("studies/<slug:slug>/", include("triangulum.sampling.urls")),
+]
