@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import krippendorff
 import numpy as np
-from statsmodels.stats import inter_rater
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
@@ -56,6 +55,8 @@ def kappa_from_table(table) -> KappaResult:
     p_e = float((table.sum(axis=1) * table.sum(axis=0)).sum() / units**2)
     if p_e > 1 - _CERTAIN:
         return KappaResult(int(units), p_o, p_e, None)
+    from statsmodels.stats import inter_rater  # imported here: statsmodels is slow to load
+
     kappa = float(inter_rater.cohens_kappa(table, return_results=False))
     return KappaResult(int(units), p_o, p_e, kappa)
 
@@ -115,6 +116,8 @@ def fleiss_kappa(reliability_data: Sequence[Sequence[Hashable]]) -> float | None
     shares = counts.sum(axis=0) / counts.sum()
     if (shares**2).sum() > 1 - _CERTAIN:
         return None
+    from statsmodels.stats import inter_rater
+
     return float(inter_rater.fleiss_kappa(counts, method="fleiss"))
 
 

@@ -86,7 +86,9 @@ class Succession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.predecessor} {self.get_kind_display()} {self.successor} ({self.effective_date})"
+        return (
+            f"{self.predecessor} {self.get_kind_display()} {self.successor} ({self.effective_date})"
+        )
 
 
 class AreaLink(models.Model):
@@ -95,7 +97,9 @@ class AreaLink(models.Model):
     commissioner = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="area_links"
     )
-    hwb = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="commissioner_links")
+    hwb = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="commissioner_links"
+    )
     share_of_commissioner = models.FloatField(null=True, blank=True)
     share_of_hwb = models.FloatField(null=True, blank=True)
 

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "organisations"
-urlpatterns: list = []
+urlpatterns = [
+    path("frame/", views.frame, name="frame"),
+    path("organisations/<str:org_type>/<str:code>/", views.detail, name="detail"),
+]

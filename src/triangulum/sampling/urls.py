@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "sampling"
-urlpatterns: list = []
+urlpatterns = [
+    path("samples/", views.sample_list, name="list"),
+    path("samples/<int:sample_id>/", views.sample_detail, name="detail"),
+]

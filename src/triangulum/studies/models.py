@@ -48,12 +48,12 @@ class ResearchQuestion(models.Model):
             models.UniqueConstraint(fields=["study", "number"], name="unique_rq_number_per_study")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.code}: {self.short_name}"
+
     @property
     def code(self) -> str:
         return f"RQ{self.number}"
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.short_name}"
 
 
 class Phase(models.Model):
@@ -77,6 +77,11 @@ class Phase(models.Model):
     description = models.TextField(blank=True)
     produces = models.TextField(blank=True, help_text="What the phase produces.")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
+    # The dates the protocol plans, and the dates the phase actually started and ended:
+    # a study is judged against its plan, and reinstalling a protocol must not erase
+    # what happened.
+    planned_start_date = models.DateField(null=True, blank=True)
+    planned_end_date = models.DateField(null=True, blank=True)
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
     research_questions = models.ManyToManyField(ResearchQuestion, blank=True, related_name="phases")
@@ -90,6 +95,12 @@ class Phase(models.Model):
                 | models.Q(start_date__isnull=True)
                 | models.Q(end_date__gte=models.F("start_date")),
                 name="phase_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(planned_end_date__isnull=True)
+                | models.Q(planned_start_date__isnull=True)
+                | models.Q(planned_end_date__gte=models.F("planned_start_date")),
+                name="phase_planned_to_end_after_it_starts",
             ),
         ]
 

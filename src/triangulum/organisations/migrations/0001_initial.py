@@ -5,86 +5,177 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('org_type', models.CharField(choices=[('ccg', 'Clinical Commissioning Group'), ('icb', 'Integrated Care Board'), ('sub_icb', 'Sub-ICB location'), ('hwb', 'Health and Wellbeing Board (upper-tier local authority)'), ('practice', 'GP practice')], max_length=20)),
-                ('ods_code', models.CharField(max_length=12)),
-                ('ons_code', models.CharField(blank=True, max_length=12)),
-                ('name', models.CharField(max_length=200)),
-                ('open_date', models.DateField(blank=True, null=True)),
-                ('close_date', models.DateField(blank=True, null=True)),
-                ('region_code', models.CharField(blank=True, max_length=12)),
-                ('region_name', models.CharField(blank=True, max_length=100)),
-                ('area_team_code', models.CharField(blank=True, max_length=12)),
-                ('area_team_name', models.CharField(blank=True, max_length=100)),
-                ('registered_patients', models.PositiveIntegerField(blank=True, null=True)),
-                ('practices', models.PositiveIntegerField(blank=True, null=True)),
-                ('allocation_000s', models.PositiveIntegerField(blank=True, null=True)),
-                ('attributes', models.JSONField(blank=True, default=dict)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='organisations.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "org_type",
+                    models.CharField(
+                        choices=[
+                            ("ccg", "Clinical Commissioning Group"),
+                            ("icb", "Integrated Care Board"),
+                            ("sub_icb", "Sub-ICB location"),
+                            ("hwb", "Health and Wellbeing Board (upper-tier local authority)"),
+                            ("practice", "GP practice"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("ods_code", models.CharField(max_length=12)),
+                ("ons_code", models.CharField(blank=True, max_length=12)),
+                ("name", models.CharField(max_length=200)),
+                ("open_date", models.DateField(blank=True, null=True)),
+                ("close_date", models.DateField(blank=True, null=True)),
+                ("region_code", models.CharField(blank=True, max_length=12)),
+                ("region_name", models.CharField(blank=True, max_length=100)),
+                ("area_team_code", models.CharField(blank=True, max_length=12)),
+                ("area_team_name", models.CharField(blank=True, max_length=100)),
+                ("registered_patients", models.PositiveIntegerField(blank=True, null=True)),
+                ("practices", models.PositiveIntegerField(blank=True, null=True)),
+                ("allocation_000s", models.PositiveIntegerField(blank=True, null=True)),
+                ("attributes", models.JSONField(blank=True, default=dict)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['org_type', 'name'],
+                "ordering": ["org_type", "name"],
             },
         ),
         migrations.CreateModel(
-            name='AreaLink',
+            name="AreaLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('share_of_commissioner', models.FloatField(blank=True, null=True)),
-                ('share_of_hwb', models.FloatField(blank=True, null=True)),
-                ('commissioner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='area_links', to='organisations.organisation')),
-                ('hwb', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='commissioner_links', to='organisations.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("share_of_commissioner", models.FloatField(blank=True, null=True)),
+                ("share_of_hwb", models.FloatField(blank=True, null=True)),
+                (
+                    "commissioner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="area_links",
+                        to="organisations.organisation",
+                    ),
+                ),
+                (
+                    "hwb",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="commissioner_links",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['commissioner__ods_code', 'hwb__name'],
+                "ordering": ["commissioner__ods_code", "hwb__name"],
             },
         ),
         migrations.CreateModel(
-            name='Succession',
+            name="Succession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('merged_into', 'merged into'), ('replaced_by', 'replaced by'), ('continued_as', 'continued as')], max_length=20)),
-                ('effective_date', models.DateField()),
-                ('share', models.FloatField(blank=True, null=True)),
-                ('predecessor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='successions_out', to='organisations.organisation')),
-                ('successor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='successions_in', to='organisations.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("merged_into", "merged into"),
+                            ("replaced_by", "replaced by"),
+                            ("continued_as", "continued as"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("effective_date", models.DateField()),
+                ("share", models.FloatField(blank=True, null=True)),
+                (
+                    "predecessor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="successions_out",
+                        to="organisations.organisation",
+                    ),
+                ),
+                (
+                    "successor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="successions_in",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['effective_date', 'predecessor__ods_code'],
+                "ordering": ["effective_date", "predecessor__ods_code"],
             },
         ),
         migrations.AddIndex(
-            model_name='organisation',
-            index=models.Index(fields=['org_type', 'region_code'], name='organisatio_org_typ_a2de29_idx'),
+            model_name="organisation",
+            index=models.Index(
+                fields=["org_type", "region_code"], name="organisatio_org_typ_a2de29_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organisation',
-            constraint=models.UniqueConstraint(fields=('org_type', 'ods_code'), name='unique_code_per_type'),
+            model_name="organisation",
+            constraint=models.UniqueConstraint(
+                fields=("org_type", "ods_code"), name="unique_code_per_type"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organisation',
-            constraint=models.CheckConstraint(condition=models.Q(('close_date__isnull', True), ('open_date__isnull', True), ('close_date__gte', models.F('open_date')), _connector='OR'), name='organisation_closes_after_it_opens'),
+            model_name="organisation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("close_date__isnull", True),
+                    ("open_date__isnull", True),
+                    ("close_date__gte", models.F("open_date")),
+                    _connector="OR",
+                ),
+                name="organisation_closes_after_it_opens",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='arealink',
-            constraint=models.UniqueConstraint(fields=('commissioner', 'hwb'), name='one_link_per_pair'),
+            model_name="arealink",
+            constraint=models.UniqueConstraint(
+                fields=("commissioner", "hwb"), name="one_link_per_pair"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='succession',
-            constraint=models.UniqueConstraint(fields=('predecessor', 'successor'), name='one_succession_per_pair'),
+            model_name="succession",
+            constraint=models.UniqueConstraint(
+                fields=("predecessor", "successor"), name="one_succession_per_pair"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='succession',
-            constraint=models.CheckConstraint(condition=models.Q(('predecessor', models.F('successor')), _negated=True), name='succession_links_two_organisations'),
+            model_name="succession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("predecessor", models.F("successor")), _negated=True),
+                name="succession_links_two_organisations",
+            ),
         ),
     ]

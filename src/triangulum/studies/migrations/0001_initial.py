@@ -6,130 +6,287 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
+        ("organisations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Study',
+            name="Study",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('title', models.CharField(max_length=300)),
-                ('short_title', models.CharField(blank=True, max_length=120)),
-                ('funder', models.CharField(blank=True, max_length=200)),
-                ('funding_amount', models.CharField(blank=True, max_length=60)),
-                ('host', models.CharField(blank=True, max_length=200)),
-                ('start_date', models.DateField(blank=True, null=True)),
-                ('end_date', models.DateField(blank=True, null=True)),
-                ('aim', models.TextField(blank=True)),
-                ('secondary_focus', models.TextField(blank=True)),
-                ('stakeholder_groups', models.JSONField(blank=True, default=list)),
-                ('care_sectors', models.JSONField(blank=True, default=list)),
-                ('is_builtin', models.BooleanField(default=False)),
-                ('is_simulated', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("title", models.CharField(max_length=300)),
+                ("short_title", models.CharField(blank=True, max_length=120)),
+                ("funder", models.CharField(blank=True, max_length=200)),
+                ("funding_amount", models.CharField(blank=True, max_length=60)),
+                ("host", models.CharField(blank=True, max_length=200)),
+                ("start_date", models.DateField(blank=True, null=True)),
+                ("end_date", models.DateField(blank=True, null=True)),
+                ("aim", models.TextField(blank=True)),
+                ("secondary_focus", models.TextField(blank=True)),
+                ("stakeholder_groups", models.JSONField(blank=True, default=list)),
+                ("care_sectors", models.JSONField(blank=True, default=list)),
+                ("is_builtin", models.BooleanField(default=False)),
+                ("is_simulated", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name_plural': 'studies',
-                'ordering': ['title'],
+                "verbose_name_plural": "studies",
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='Participant',
+            name="Participant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pseudonym', models.CharField(max_length=40)),
-                ('role_category', models.CharField(choices=[('gp_member', 'GP governing-body member'), ('chair', 'Chair'), ('accountable_officer', 'Accountable officer'), ('chief_finance_officer', 'Chief finance officer'), ('nurse', 'Nurse member'), ('secondary_care_doctor', 'Secondary-care doctor'), ('lay_member', 'Lay member'), ('manager', 'Manager'), ('la_officer', 'Local authority officer'), ('councillor', 'Councillor'), ('hwb_member', 'Health and Wellbeing Board member'), ('patient_representative', 'Patient representative'), ('other_clinician', 'Other clinician')], max_length=40)),
-                ('is_simulated', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='participants', to='organisations.organisation')),
-                ('study', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participants', to='studies.study')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("pseudonym", models.CharField(max_length=40)),
+                (
+                    "role_category",
+                    models.CharField(
+                        choices=[
+                            ("gp_member", "GP governing-body member"),
+                            ("chair", "Chair"),
+                            ("accountable_officer", "Accountable officer"),
+                            ("chief_finance_officer", "Chief finance officer"),
+                            ("nurse", "Nurse member"),
+                            ("secondary_care_doctor", "Secondary-care doctor"),
+                            ("lay_member", "Lay member"),
+                            ("manager", "Manager"),
+                            ("la_officer", "Local authority officer"),
+                            ("councillor", "Councillor"),
+                            ("hwb_member", "Health and Wellbeing Board member"),
+                            ("patient_representative", "Patient representative"),
+                            ("other_clinician", "Other clinician"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("is_simulated", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="participants",
+                        to="organisations.organisation",
+                    ),
+                ),
+                (
+                    "study",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="participants",
+                        to="studies.study",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['study', 'pseudonym'],
+                "ordering": ["study", "pseudonym"],
             },
         ),
         migrations.CreateModel(
-            name='ParticipantContact',
+            name="ParticipantContact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('full_name', models.CharField(max_length=200)),
-                ('job_title', models.CharField(blank=True, max_length=200)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('notes', models.TextField(blank=True)),
-                ('participant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='contact', to='studies.participant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("full_name", models.CharField(max_length=200)),
+                ("job_title", models.CharField(blank=True, max_length=200)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "participant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contact",
+                        to="studies.participant",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ResearchQuestion',
+            name="ResearchQuestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField()),
-                ('short_name', models.CharField(max_length=80)),
-                ('text', models.TextField()),
-                ('study', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='research_questions', to='studies.study')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveSmallIntegerField()),
+                ("short_name", models.CharField(max_length=80)),
+                ("text", models.TextField()),
+                (
+                    "study",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="research_questions",
+                        to="studies.study",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['study', 'number'],
+                "ordering": ["study", "number"],
             },
         ),
         migrations.CreateModel(
-            name='Phase',
+            name="Phase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveSmallIntegerField()),
-                ('kind', models.CharField(choices=[('pilot_case_studies', 'Pilot case studies'), ('national_survey_wave', 'National survey wave'), ('in_depth_case_studies', 'In-depth case studies'), ('generalisation_survey_wave', 'Generalisation survey wave'), ('integration', 'Integration'), ('dissemination', 'Dissemination')], max_length=40)),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('produces', models.TextField(blank=True, help_text='What the phase produces.')),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('in_progress', 'In progress'), ('complete', 'Complete')], default='planned', max_length=20)),
-                ('start_date', models.DateField(blank=True, null=True)),
-                ('end_date', models.DateField(blank=True, null=True)),
-                ('research_questions', models.ManyToManyField(blank=True, related_name='phases', to='studies.researchquestion')),
-                ('study', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phases', to='studies.study')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("pilot_case_studies", "Pilot case studies"),
+                            ("national_survey_wave", "National survey wave"),
+                            ("in_depth_case_studies", "In-depth case studies"),
+                            ("generalisation_survey_wave", "Generalisation survey wave"),
+                            ("integration", "Integration"),
+                            ("dissemination", "Dissemination"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("produces", models.TextField(blank=True, help_text="What the phase produces.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("in_progress", "In progress"),
+                            ("complete", "Complete"),
+                        ],
+                        default="planned",
+                        max_length=20,
+                    ),
+                ),
+                ("start_date", models.DateField(blank=True, null=True)),
+                ("end_date", models.DateField(blank=True, null=True)),
+                (
+                    "research_questions",
+                    models.ManyToManyField(
+                        blank=True, related_name="phases", to="studies.researchquestion"
+                    ),
+                ),
+                (
+                    "study",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phases",
+                        to="studies.study",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['study', 'order'],
+                "ordering": ["study", "order"],
             },
         ),
         migrations.CreateModel(
-            name='StudyMembership',
+            name="StudyMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('lead', 'Lead'), ('researcher', 'Researcher'), ('interviewer', 'Interviewer'), ('coder', 'Coder'), ('viewer', 'Viewer')], max_length=20)),
-                ('added_at', models.DateTimeField(auto_now_add=True)),
-                ('study', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='studies.study')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='study_memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("lead", "Lead"),
+                            ("researcher", "Researcher"),
+                            ("interviewer", "Interviewer"),
+                            ("coder", "Coder"),
+                            ("viewer", "Viewer"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("added_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "study",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="studies.study",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="study_memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['study', 'user__username'],
+                "ordering": ["study", "user__username"],
             },
         ),
         migrations.AddConstraint(
-            model_name='researchquestion',
-            constraint=models.UniqueConstraint(fields=('study', 'number'), name='unique_rq_number_per_study'),
+            model_name="researchquestion",
+            constraint=models.UniqueConstraint(
+                fields=("study", "number"), name="unique_rq_number_per_study"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='phase',
-            constraint=models.UniqueConstraint(fields=('study', 'order'), name='unique_phase_order_per_study'),
+            model_name="phase",
+            constraint=models.UniqueConstraint(
+                fields=("study", "order"), name="unique_phase_order_per_study"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='phase',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('start_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='phase_ends_after_it_starts'),
+            model_name="phase",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True),
+                    ("start_date__isnull", True),
+                    ("end_date__gte", models.F("start_date")),
+                    _connector="OR",
+                ),
+                name="phase_ends_after_it_starts",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='participant',
-            constraint=models.UniqueConstraint(fields=('study', 'pseudonym'), name='unique_pseudonym_per_study'),
+            model_name="participant",
+            constraint=models.UniqueConstraint(
+                fields=("study", "pseudonym"), name="unique_pseudonym_per_study"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='studymembership',
-            constraint=models.UniqueConstraint(fields=('study', 'user'), name='one_membership_per_user_study'),
+            model_name="studymembership",
+            constraint=models.UniqueConstraint(
+                fields=("study", "user"), name="one_membership_per_user_study"
+            ),
         ),
     ]
