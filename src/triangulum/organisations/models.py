@@ -3,7 +3,8 @@
 An organisation is identified by its ODS code within a kind of organisation (the same
 code ``16C`` names a CCG until 30 June 2022 and a sub-ICB location from 1 July 2022),
 and is open from ``open_date`` to ``close_date`` inclusive; a missing date means open
-since before, or still open after, the records we hold.
+since before, or still open after, the records we hold (GP practices have neither date:
+they are open as far as our records go). See docs/adr/0004.
 """
 
 from django.db import models

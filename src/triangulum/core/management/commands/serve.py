@@ -1,0 +1,64 @@
+import socket
+
+from django.conf import settings
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from triangulum.core.commands import CommandError, TriangulumCommand
+
+
+class Command(TriangulumCommand):
+    help = (
+        "Serve the Triangulum web app with a production-grade WSGI server (waitress; static "
+        "files by WhiteNoise), on the demo database by default."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+        parser.add_argument(
+            "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+        )
+        parser.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+
+    def handle(self, *args, **options):
+        database = settings.DATABASES["default"]
+        if (
+            database["ENGINE"] == "django.db.backends.sqlite3"
+            and not settings.DATA_DIR.joinpath("triangulum.sqlite3").exists()
+        ):
+            raise CommandError(
+                f"No Triangulum database in {settings.DATA_DIR}. Run 'triangulum demo' (or "
+                "'triangulum init --dir DIR') first, or pass --dir."
+            )
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            raise CommandError(
+                "The database needs migrating: run 'triangulum migrate' with the same --dir."
+            )
+        connection.close()
+        self._check_port_free(options["host"], options["port"])
+
+        from waitress import serve
+
+        from triangulum.wsgi import application
+
+        url = f"http://{options['host']}:{options['port']}/"
+        self.stdout.write(f"Triangulum on {url} (database: {database['NAME']}). Ctrl+C stops it.")
+        self.stdout.flush()
+        serve(
+            application,
+            host=options["host"],
+            port=options["port"],
+            threads=options["threads"],
+            ident="triangulum",
+        )
+
+    def _check_port_free(self, host: str, port: int) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as error:
+                raise CommandError(
+                    f"Cannot listen on {host}:{port}: {error}. Try --port."
+                ) from error
