@@ -38,3 +38,14 @@ def shared_path(*parts: str) -> Path:
 
 def chromium_available() -> bool:
     return CHROMIUM.exists() or shutil.which("chromium") is not None
+
+
+def axe_violations(page, axe_script, impacts=("serious", "critical")) -> list[str]:
+    """Run axe-core on the page; return the violations of the given impacts, readably."""
+    page.add_script_tag(path=str(axe_script))
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
