@@ -43,8 +43,8 @@ test-postgres: .venv/.synced node_modules/.installed
 	else echo "== PostgreSQL not reachable: skipped the PostgreSQL run (start a server on 127.0.0.1:5432 or set POSTGRES_URL)"; fi
 
 lint: .venv/.synced
-	.venv/bin/ruff check src bench scripts
-	.venv/bin/ruff format --check src bench scripts
+	.venv/bin/ruff check src scripts $(wildcard bench)
+	.venv/bin/ruff format --check src scripts $(wildcard bench)
 
 bench: .venv/.synced
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/bench_*.py; do .venv/bin/python $$b; done || echo "no benchmarks yet"
