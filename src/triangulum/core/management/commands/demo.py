@@ -1,10 +1,12 @@
 import shutil
+import sys
 import time
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from tqdm import tqdm
 
 from triangulum.core.commands import CommandError, TriangulumCommand
 from triangulum.core.demo_registry import DemoContext, collect_steps
@@ -49,12 +51,18 @@ class Command(TriangulumCommand):
         call_command("migrate", verbosity=0, interactive=False)
         context = DemoContext(directory=directory, outputs=outputs, seed=options["seed"])
         steps = collect_steps()
+        # A progress bar on a terminal (tqdm, on stderr); plain lines in logs and pipes.
+        bar = tqdm(total=len(steps), unit="step", disable=None, leave=False, file=sys.stderr)
         for number, step in enumerate(steps, start=1):
             step_started = time.monotonic()
-            self.stdout.write(f"[{number}/{len(steps)}] {step.name} …", ending="")
-            self.stdout.flush()
+            bar.set_description(step.name)
             step.run(context)
-            self.stdout.write(f" done ({time.monotonic() - step_started:.1f} s)")
+            bar.update()
+            self.stdout.write(
+                f"[{number}/{len(steps)}] {step.name} … done "
+                f"({time.monotonic() - step_started:.1f} s)"
+            )
+        bar.close()
         self._write_index(context)
         self._summarise(context, directory, time.monotonic() - started)
 
