@@ -56,7 +56,19 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in {"-h", "--help", "help"} and len(argv) == 1:
         _print_overview()
         return 0
-    execute_from_command_line(["triangulum", *argv])
+    try:
+        execute_from_command_line(["triangulum", *argv])
+    except BrokenPipeError:
+        reader_went_away = True
+    else:
+        reader_went_away = False
+    if reader_went_away:
+        # The reader went away (`triangulum frame list | head`): stop quietly, as Unix
+        # tools do, without the tracebacks that closing a half-read query would print.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, sys.stderr.fileno())
+        return 141
     return 0
 
 
