@@ -59,12 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         execute_from_command_line(["triangulum", *argv])
     except BrokenPipeError:
-        reader_went_away = True
-    else:
-        reader_went_away = False
-    if reader_went_away:
         # The reader went away (`triangulum frame list | head`): stop quietly, as Unix
-        # tools do, without the tracebacks that closing a half-read query would print.
+        # tools do. Silence both streams before this traceback is released: releasing it
+        # closes a half-read query whose connection Django has already closed, which
+        # Python would otherwise report on stderr.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.dup2(devnull, sys.stderr.fileno())
