@@ -75,6 +75,7 @@ def _store(
     actor,
     is_simulated: bool | None,
     results: dict[str, Any] | None = None,
+    phase=None,
 ) -> Sample:
     by_code = {org.ods_code: org for org in organisations}
     inputs_hash = sha256_json(
@@ -86,8 +87,11 @@ def _store(
         }
     )
     with transaction.atomic():
+        if phase is not None and phase.study_id != study.id:
+            raise DesignError(f"Phase {phase.name!r} belongs to another study.")
         sample = Sample.objects.create(
             study=study,
+            phase=phase,
             name=name,
             method=method,
             org_type=org_type,
@@ -132,6 +136,7 @@ def draw_census(
     name: str | None = None,
     actor,
     is_simulated: bool | None = None,
+    phase=None,
 ) -> Sample:
     """Every organisation of the frame, each with probability 1 and weight 1."""
     organisations, frame = _frame(study, org_type, vintage, region)
@@ -151,6 +156,7 @@ def draw_census(
         draw=draw,
         actor=actor,
         is_simulated=is_simulated,
+        phase=phase,
     )
 
 
@@ -169,6 +175,7 @@ def draw_stratified(
     minimum_per_stratum: int = 1,
     name: str | None = None,
     is_simulated: bool | None = None,
+    phase=None,
 ) -> Sample:
     """A stratified simple random sample without replacement (see ``designs.stratified``)."""
     if strata not in STRATUM_ATTRIBUTES:
@@ -213,6 +220,7 @@ def draw_stratified(
         draw=draw,
         actor=actor,
         is_simulated=is_simulated,
+        phase=phase,
         results={
             "allocation_table": [
                 {"stratum": s.stratum, "population": s.population, "sample_size": s.sample_size}
@@ -237,6 +245,7 @@ def select_purposive(
     exclude_samples: Sequence[Sample] = (),
     name: str | None = None,
     is_simulated: bool | None = None,
+    phase=None,
 ) -> Sample:
     """Maximum-variation purposive selection (see ``designs.purposive``).
 
@@ -284,6 +293,7 @@ def select_purposive(
         draw=draw,
         actor=actor,
         is_simulated=is_simulated,
+        phase=phase,
     )
 
 

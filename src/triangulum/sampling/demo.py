@@ -4,6 +4,7 @@ illustration, all drawn from the real 211 CCGs of 1 April 2013 with the demo's s
 import datetime
 
 from triangulum.core.demo_registry import DemoContext, DemoStep
+from triangulum.studies.models import Phase
 
 from . import actions
 from .queries import sample_csv
@@ -15,10 +16,13 @@ VARIED_ATTRIBUTES = ("region", "registered_patients", "allocation_per_head")
 
 def run(ctx: DemoContext) -> None:
     study = ctx.shared["study"]
+    phases = {phase.kind: phase for phase in study.phases.all()}
     frame = {"study": study, "org_type": "ccg", "vintage": WAVE1_VINTAGE, "actor": ACTOR}
     samples = {
         "wave1_census": actions.draw_census(
-            **frame, name="Wave 1: census of the CCGs open on 1 April 2013"
+            **frame,
+            name="Wave 1: census of the CCGs open on 1 April 2013",
+            phase=phases.get(Phase.Kind.NATIONAL_SURVEY_WAVE),
         )
     }
     samples["pilot_sites"] = actions.select_purposive(
@@ -27,6 +31,7 @@ def run(ctx: DemoContext) -> None:
         seed=ctx.seed,
         attributes=VARIED_ATTRIBUTES,
         name="Pilot (scoping) sites: 15 CCGs of maximum variation",
+        phase=phases.get(Phase.Kind.PILOT_CASE_STUDIES),
     )
     samples["in_depth_sites"] = actions.select_purposive(
         **frame,
@@ -35,6 +40,7 @@ def run(ctx: DemoContext) -> None:
         attributes=VARIED_ATTRIBUTES,
         exclude_samples=[samples["pilot_sites"]],
         name="In-depth case-study sites: 6 CCGs of maximum variation, not piloted",
+        phase=phases.get(Phase.Kind.IN_DEPTH_CASE_STUDIES),
     )
     samples["stratified_by_region"] = actions.draw_stratified(
         **frame,

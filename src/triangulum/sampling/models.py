@@ -18,6 +18,10 @@ class Sample(models.Model):
         PURPOSIVE = "purposive", "Purposive (maximum variation)"
 
     study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="samples")
+    # The phase the sample serves (a survey wave's frame, a case-study phase's sites).
+    phase = models.ForeignKey(
+        "studies.Phase", null=True, blank=True, on_delete=models.SET_NULL, related_name="samples"
+    )
     name = models.CharField(max_length=200)
     method = models.CharField(max_length=20, choices=Method.choices)
     # The frame: organisations of this type open on this date (filters in parameters).

@@ -170,3 +170,16 @@ def sample_csv(sample: Sample) -> str:
     writer.writeheader()
     writer.writerows(sample_rows(sample))
     return buffer.getvalue()
+
+
+def samples_by_phase(study) -> dict[int, list[tuple[str, str]]]:
+    """The study's samples as links under the phase each serves (for the study home)."""
+    from django.urls import reverse
+
+    contents: dict[int, list[tuple[str, str]]] = {}
+    for sample in study.samples.filter(phase__isnull=False).annotate(n=Count("units")):
+        url = reverse("sampling:detail", args=[study.slug, sample.pk])
+        contents.setdefault(sample.phase_id, []).append(
+            (f"{sample.name} ({sample.n} of {sample.frame_size})", url)
+        )
+    return contents
