@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,33 @@ def axe_violations(page, axe_script, impacts=("serious", "critical")) -> list[st
         for v in result["violations"]
         if v["impact"] in impacts
     ]
+
+
+@contextmanager
+def demo_in_test_database(django_db_blocker, folder: Path, *, until: str | None = None):
+    """Run ``triangulum demo``'s steps into the test database (up to and including the
+    step named ``until``) inside one transaction that is rolled back afterwards, so a test
+    module can share one built demo without leaving anything behind for other modules."""
+    from django.db import transaction
+
+    from triangulum.core.demo_registry import DemoContext, collect_steps
+
+    context = DemoContext(directory=folder, outputs=folder / "outputs")
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            for step in collect_steps():
+                step.run(context)
+                if step.name == until:
+                    break
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield context
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)

@@ -14,4 +14,13 @@ urlpatterns = [
     path("studies/<slug:slug>/", include("triangulum.studies.urls")),
     path("studies/<slug:slug>/", include("triangulum.organisations.urls")),
     path("studies/<slug:slug>/", include("triangulum.sampling.urls")),
+    path("studies/<slug:slug>/fieldwork/", include("triangulum.fieldwork.urls")),
+    path("r/", include("triangulum.fieldwork.public_urls")),
+    path("studies/<slug:slug>/casework/", include("triangulum.casework.urls")),
+    path("studies/<slug:slug>/casework/privacy/", include("triangulum.casework.urls_privacy")),
+    path(
+        "studies/<slug:slug>/casework/initiatives/",
+        include("triangulum.casework.urls_initiatives"),
+    ),
+    path("studies/<slug:slug>/analysis/", include("triangulum.analysis.urls")),
 ]

@@ -80,6 +80,8 @@ class Turn(models.Model):
                 condition=models.Q(end__gte=models.F("start")), name="turn_span"
             ),
         ]
+        # Finding the turn a segment starts or ends in is a look-up by source and start.
+        indexes = [models.Index(fields=["source", "start"], name="turn_source_start")]
 
     def __str__(self) -> str:
         return f"{self.speaker_label} [{self.start}, {self.end})"

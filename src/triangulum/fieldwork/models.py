@@ -130,6 +130,8 @@ class Interview(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    # Numbers found wrong or unobtainable, so the next call tries another one.
+    wrong_numbers = models.JSONField(default=list, blank=True)
     is_simulated = models.BooleanField(default=False)
 
     class Meta:

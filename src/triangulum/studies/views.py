@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -138,10 +139,26 @@ def remove_member(request, slug, membership_id):
 # --- participants ---------------------------------------------------------------------
 
 
+PARTICIPANT_PAGE_SIZE = 50
+
+
 def _participants_context(request, *, form=None):
     show_contacts = request.membership.role in CONTACT_ROLES
+    participants = queries.participants_for(request.study, with_contacts=show_contacts)
+    search = request.GET.get("q", "").strip()[:100]
+    if search:
+        # Search by pseudonym or organisation only: names are not searchable from here,
+        # so the register cannot be used to look a person up by name.
+        participants = participants.filter(
+            Q(pseudonym__icontains=search)
+            | Q(organisation__name__icontains=search)
+            | Q(organisation__ods_code__iexact=search)
+        )
+    page = Paginator(participants, PARTICIPANT_PAGE_SIZE).get_page(request.GET.get("page"))
     return {
-        "participants": queries.participants_for(request.study, with_contacts=show_contacts),
+        "participants": page.object_list,
+        "page": page,
+        "search": search,
         "show_contacts": show_contacts,
         "can_edit": request.membership.role == Role.LEAD,
         "form": form or RegisterParticipantForm(),

@@ -1,23 +1,27 @@
 """Every URL of the web app refuses anonymous users and outsiders, and each role reaches
-exactly the pages it should. A new URL pattern must be added to the tables below (the walk
-fails on a pattern it cannot fill in), so no page slips in unchecked."""
+exactly the pages it should, on the demo study built into the test database.
 
-import datetime
+A new URL pattern must be fillable from the demo (the walk fails on a parameter it cannot
+fill in) and its view must name its roles, so no page slips in unchecked. Pages that only
+accept POST are checked with POST for the refusals (a refused request changes nothing)."""
+
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
-from triangulum.organisations.models import Organisation
-from triangulum.studies.models import Participant, Role, Study, StudyMembership
+from triangulum.studies.models import Role, Study, StudyMembership
+from triangulum.testing import demo_in_test_database, shared_path
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.acceptance]
 
 ALL = set(Role.values)
 LEAD = {Role.LEAD}
-# Pages whose audience is a decision of the study design, not of the code: checked here
-# independently of what each view declares.
+# Audiences that are decisions of the study design, checked independently of what each
+# view declares (the rest are checked against the roles the view names).
 EXPECTED_ROLES = {
     "studies:home": ALL,
     "organisations:frame": ALL,
@@ -27,14 +31,21 @@ EXPECTED_ROLES = {
     "studies:members": LEAD,
     "studies:change_role": LEAD,
     "studies:remove_member": LEAD,
-    "studies:register_participant": LEAD,
-    "studies:participant_contact": LEAD,
     "studies:audit": LEAD,
     "studies:participants": {Role.LEAD, Role.RESEARCHER, Role.INTERVIEWER},
+    "studies:register_participant": LEAD,
+    "studies:participant_contact": LEAD,
+    "casework_privacy:key": LEAD,
+    "fieldwork:console": {Role.LEAD, Role.INTERVIEWER},
+    "fieldwork:dashboard": {Role.LEAD, Role.RESEARCHER},
 }
-# URL names open to anyone (signing in) or to any signed-in user (their own study list).
-PUBLIC = {"login", "logout"}
+# Open to anyone (signing in; a respondent's own self-completion link) or to any
+# signed-in user (their own list of studies).
+PUBLIC = {"login", "logout", "fieldwork_public:respond"}
 SIGNED_IN = {"core:home"}
+# Telephone case pages: only the interviewer holding the case reaches it; anyone else
+# with a console role is told there is no such case for them.
+HELD_CASE_PAGES = {"fieldwork:case", "fieldwork:call", "fieldwork:ask"}
 
 
 def _walk(patterns, prefix="", namespace=None):
@@ -47,59 +58,82 @@ def _walk(patterns, prefix="", namespace=None):
             yield name, prefix + str(entry.pattern), entry.callback
 
 
-@pytest.fixture
-def world():
-    users = get_user_model().objects
-    study = Study.objects.create(slug="s1", title="Access study")
-    members = {}
-    for role in Role.values:
-        user = users.create_user(role, password="pw")
-        StudyMembership.objects.create(study=study, user=user, role=role)
-        members[role] = user
-    outsider = users.create_user("outsider", password="pw")
-    other = Study.objects.create(slug="s2", title="Someone else's study")
-    StudyMembership.objects.create(study=other, user=outsider, role=Role.LEAD)
-    org = Organisation.objects.create(
-        org_type="ccg",
-        ods_code="00C",
-        name="NHS Darlington CCG",
-        open_date=datetime.date(2013, 4, 1),
-    )
-    from triangulum.sampling.models import Sample, SampleUnit
+def _study_urls():
+    for name, route, callback in _walk(get_resolver().url_patterns):
+        if name not in PUBLIC and name not in SIGNED_IN:
+            yield name, route, callback
 
-    sample = Sample.objects.create(
-        study=study,
-        name="census",
-        method="census",
-        org_type="ccg",
-        vintage=datetime.date(2013, 4, 1),
-        parameters={},
-        seed=1,
-        frame_size=1,
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    shared_path("data", "nhs")
+    folder = tmp_path_factory.mktemp("access-demo")
+    with demo_in_test_database(django_db_blocker, folder) as ctx:
+        with django_db_blocker.unblock():
+            yield _parameters(ctx)
+
+
+def _parameters(ctx) -> dict:
+    from triangulum.analysis.models import AnalysisResult
+    from triangulum.casework.models import (
+        Case,
+        Code,
+        Coding,
+        FrameworkCell,
+        Initiative,
+        PseudonymCandidate,
     )
-    SampleUnit.objects.create(
-        sample=sample,
-        organisation=org,
-        inclusion_probability=1,
-        base_weight=1,
-        selection_order=1,
+    from triangulum.fieldwork.models import Interview
+
+    study: Study = ctx.shared["study"]
+    users = get_user_model().objects
+    members = {m.role: m.user for m in study.memberships.select_related("user")}
+    outsider = users.create_user("outsider", password="pw")
+    other = Study.objects.create(slug="someone-elses", title="Someone else's study")
+    StudyMembership.objects.create(study=other, user=outsider, role=Role.LEAD)
+    cell = FrameworkCell.objects.filter(matrix__study=study).exclude(summary="").first()
+    coding = Coding.objects.filter(source__study=study, coder=members[Role.CODER]).first()
+    interview = Interview.objects.filter(wave__study=study).first()
+    # The interviewer is working this case, so the console pages about it are theirs.
+    Interview.objects.filter(pk=interview.pk).update(
+        claimed_by=members[Role.INTERVIEWER], claimed_at=timezone.now()
     )
-    participant = Participant.objects.create(
-        study=study, pseudonym="P001", role_category="chair", organisation=org
-    )
+    unclaimed = Interview.objects.filter(wave__study=study, claimed_by=None).first()
     kwargs = {
         "slug": study.slug,
         "org_type": "ccg",
         "code": "00C",
-        "sample_id": sample.pk,
+        "sample_id": study.samples.first().pk,
         "membership_id": study.memberships.get(role=Role.VIEWER).pk,
-        "participant_id": participant.pk,
+        "participant_id": study.participants.first().pk,
+        "number": 1,
+        "kind": "wide",
+        "pk": interview.pk,
+        "source_id": coding.source_id,
+        "code_id": cell.code_id,
+        "coding_id": coding.pk,
+        "matrix_id": cell.matrix_id,
+        "case_id": cell.case_id,
+        "fmt": "csv",
+        "initiative_id": Initiative.objects.filter(study=study).first().pk,
+        "candidate_id": PseudonymCandidate.objects.filter(source__study=study).first().pk,
+        "result_id": AnalysisResult.objects.filter(run__study=study).first().pk,
     }
-    return {"study": study, "members": members, "outsider": outsider, "kwargs": kwargs}
+    # Paper keying works on a case no interviewer holds.
+    overrides = {"fieldwork:paper_ask": {"pk": unclaimed.pk}}
+    assert Case.objects.filter(pk=kwargs["case_id"]).exists()
+    assert Code.objects.filter(pk=kwargs["code_id"]).exists()
+    return {
+        "study": study,
+        "members": members,
+        "outsider": outsider,
+        "kwargs": kwargs,
+        "overrides": overrides,
+    }
 
 
-def _fill(route: str, kwargs: dict) -> str:
-    import re
+def _fill(route: str, kwargs: dict, name: str | None = None, overrides=None) -> str:
+    kwargs = {**kwargs, **(overrides or {}).get(name, {})}
 
     def value(match):
         name = match.group(2)
@@ -116,28 +150,29 @@ def _client_for(user) -> Client:
     return client
 
 
-def _study_urls():
-    for name, route, callback in _walk(get_resolver().url_patterns):
-        if name in PUBLIC or name in SIGNED_IN:
-            continue
-        yield name, route, callback
+def _request(client: Client, url: str):
+    """GET, or POST for a page that only accepts POST (405 to a GET)."""
+    response = client.get(url)
+    if response.status_code == 405:
+        response = client.post(url, {})
+    return response
 
 
-def test_every_url_is_classified():
-    names = {name for name, _, _ in _walk(get_resolver().url_patterns)}
-    unclassified = names - PUBLIC - SIGNED_IN - set(EXPECTED_ROLES)
-    # Pages not in EXPECTED_ROLES must at least declare their roles with @study_view.
+def _allowed(name, callback) -> set:
+    return EXPECTED_ROLES.get(name, getattr(callback, "study_roles", set()))
+
+
+def test_every_study_page_names_its_roles():
     for name, _route, callback in _study_urls():
-        if name in unclassified:
-            assert getattr(callback, "study_roles", None), (
-                f"{name} is not decorated with @study_view: every study page names its roles"
-            )
+        assert _allowed(name, callback), (
+            f"{name} is not decorated with @study_view: every study page names its roles"
+        )
 
 
 def test_anonymous_users_are_sent_to_sign_in(world):
     client = _client_for(None)
     for name, route, _ in _study_urls():
-        response = client.get(_fill(route, world["kwargs"]))
+        response = _request(client, _fill(route, world["kwargs"]))
         assert response.status_code == 302, name
         assert response["Location"].startswith("/accounts/login/"), name
     assert client.get("/").status_code == 302
@@ -146,19 +181,37 @@ def test_anonymous_users_are_sent_to_sign_in(world):
 def test_outsiders_cannot_see_that_the_study_exists(world):
     client = _client_for(world["outsider"])
     for name, route, _ in _study_urls():
-        assert client.get(_fill(route, world["kwargs"])).status_code == 404, name
+        assert _request(client, _fill(route, world["kwargs"])).status_code == 404, name
     home = client.get("/")
     assert home.status_code == 200
-    assert b"Access study" not in home.content
+    assert world["study"].title.encode() not in home.content
 
 
 @pytest.mark.parametrize("role", Role.values)
 def test_each_role_reaches_only_its_pages(world, role):
     client = _client_for(world["members"][role])
     for name, route, callback in _study_urls():
-        allowed = EXPECTED_ROLES.get(name, getattr(callback, "study_roles", set()))
-        response = client.get(_fill(route, world["kwargs"]))
-        if role in allowed:
-            assert response.status_code in (200, 405), f"{role} should reach {name}"
+        url = _fill(route, world["kwargs"], name, world["overrides"])
+        if (
+            name in HELD_CASE_PAGES
+            and role in _allowed(name, callback)
+            and role != Role.INTERVIEWER
+        ):
+            assert _request(client, url).status_code == 404, f"{role} reached a case not theirs"
+        elif role in _allowed(name, callback):
+            # A GET only: POSTs by an allowed role would change the demo. 400 is a page
+            # reached without the query it needs (e.g. which coders to compare).
+            status = client.get(url).status_code
+            assert status in (200, 302, 400, 405), f"{role} should reach {name} ({url}): {status}"
         else:
-            assert response.status_code == 403, f"{role} should be refused {name}"
+            status = _request(client, url).status_code
+            assert status == 403, f"{role} should be refused {name} ({url}): {status}"
+
+
+def test_a_self_completion_link_opens_only_its_own_interview(world):
+    from triangulum.fieldwork.models import Interview
+
+    interview = Interview.objects.filter(wave__study=world["study"]).last()
+    client = Client()
+    assert client.get(f"/r/{interview.web_token}/").status_code == 200
+    assert client.get(f"/r/{interview.web_token[:-2]}xx/").status_code == 404

@@ -18,7 +18,37 @@ STUDY_PAGES = [
     "members/",
     "participants/",
     "audit/",
+    "fieldwork/",
+    "fieldwork/waves/1/dashboard/",
+    "fieldwork/waves/1/console/",
+    "fieldwork/waves/1/exports/",
+    "casework/",
+    "casework/codebook/",
+    "casework/frameworks/",
+    "casework/initiatives/",
+    "casework/privacy/",
+    "casework/privacy/key/",
+    "analysis/",
 ]
+
+
+@pytest.mark.parametrize(
+    "listing,link",
+    [
+        ("casework/", "#main table tbody a"),
+        ("casework/frameworks/", "#main table tbody a, #main ul a"),
+        ("casework/initiatives/", "#main table tbody td a"),
+        ("analysis/", '#main a[href*="/analysis/results/"]'),
+    ],
+)
+def test_detail_page(sign_in, demo_site, axe_script, listing, link):
+    """A detail page reached from each listing (a source, a matrix, an initiative, a result)."""
+    page = sign_in("lead")
+    page.goto(f"{demo_site['url']}/studies/{SLUG}/{listing}")
+    page.locator(link).first.click()
+    page.wait_for_load_state()
+    assert page.url != f"{demo_site['url']}/studies/{SLUG}/{listing}"
+    assert axe_violations(page, axe_script) == []
 
 
 def test_sign_in_page(page, demo_site, axe_script):

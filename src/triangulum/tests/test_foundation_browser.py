@@ -17,7 +17,7 @@ def test_lead_filters_the_frame_to_a_region_and_opens_a_lineage(sign_in, demo_si
     expect(page.get_by_role("heading", name="Research questions")).to_be_visible()
     expect(page.get_by_text("Simulated data.")).to_be_visible()
 
-    page.get_by_role("navigation", name="Study").get_by_role("link", name="Frame").click()
+    page.get_by_role("navigation", name="Study").get_by_role("link", name="Frame", exact=True).click()
     expect(page.locator("#frame-count")).to_have_text("211 organisations")
     page.get_by_label("NHS England region").select_option(label="North of England (Y54)")
     page.get_by_role("button", name="Show organisations").click()
@@ -53,7 +53,7 @@ def test_a_viewer_does_not_see_lead_pages(sign_in, demo_site):
     page = sign_in("viewer")
     page.goto(f"{demo_site['url']}/studies/{SLUG}/")
     nav = page.get_by_role("navigation", name="Study")
-    expect(nav.get_by_role("link", name="Frame")).to_be_visible()
+    expect(nav.get_by_role("link", name="Frame", exact=True)).to_be_visible()
     expect(nav.get_by_role("link", name="Members")).to_have_count(0)
     expect(nav.get_by_role("link", name="Audit trail")).to_have_count(0)
     response = page.goto(f"{demo_site['url']}/studies/{SLUG}/audit/")

@@ -223,3 +223,26 @@ def test_audit_page_filters_and_paginates(study, users):
     actions.register_participant(actor="t", study=other, role_category="nurse")
     text = client.get(url, {"object_type": "studies.participant"}).content.decode()
     assert "30 events match the filters" in text
+
+
+def test_the_register_is_paged_and_searchable_by_pseudonym_not_by_name(study, users):
+    lead = users["lead"]
+    for number in range(1, 61):
+        p = actions.register_participant(
+            actor=lead, study=study, role_category="gp_member", pseudonym=f"GP{number:03d}"
+        )
+        if number == 7:
+            actions.set_participant_contact(actor=lead, participant=p, full_name=SECRET_NAME)
+    url = reverse("studies:participants", args=[study.slug])
+    client = client_for(lead)
+
+    first = client.get(url).content.decode()
+    assert "GP001" in first and "GP050" in first and "GP051" not in first
+    assert "page 1 of 2" in first
+    second = client.get(url, {"page": 2}).content.decode()
+    assert "GP051" in second and "GP060" in second and "GP001" not in second
+
+    found = client.get(url, {"q": "gp007"}).content.decode()
+    assert "GP007" in found and "GP008" not in found and "1 participant match" in found
+    by_name = client.get(url, {"q": "Unlikelyname"}).content.decode()
+    assert "0 participants match" in by_name

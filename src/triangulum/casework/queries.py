@@ -1,0 +1,1325 @@
+"""Read-side shaping for case studies: retrieval, search, code combinations, matrix coding,
+co-occurrence and agreement between coders.
+
+Queries are shaped for size (500 sources of 8,000 words, 100,000 codings): they fetch the
+columns they need in a few queries, take a segment's text with a database substring
+rather than loading whole sources, and do interval work (overlaps, turns) in Python on
+sorted lists. Offsets are ``[start, end)`` in code points of a source's canonical text.
+
+Visibility: a coder always sees their own codings; others' codings are hidden on a source
+that has a blind ``ReliabilityAssignment`` listing the coder (see ``visible_codings``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Substr
+
+from triangulum.studies.models import Study
+
+from . import agreement as stats
+from .models import (
+    Case,
+    Code,
+    CodebookVersion,
+    Coding,
+    Initiative,
+    ReliabilityAssignment,
+    Source,
+    Turn,
+)
+
+
+def current_codebook_version(study: Study) -> CodebookVersion:
+    """The study's latest codebook version (creates version 1 if the study has none)."""
+    from .actions import current_codebook_version as current
+
+    return current(study)
+
+
+# --- visibility -------------------------------------------------------------------------
+
+
+def blind_source_ids(study: Study, user) -> set[int]:
+    """Sources on which ``user`` is a coder in a blind reliability check."""
+    if user is None:
+        return set()
+    return set(
+        ReliabilityAssignment.objects.filter(study=study, blind=True, coders=user).values_list(
+            "source_id", flat=True
+        )
+    )
+
+
+def visibility_filter(study: Study, user) -> Q:
+    """A ``Q`` on Coding keeping what ``user`` may see (all codings when ``user`` is None)."""
+    blind = blind_source_ids(study, user)
+    if not blind:
+        return Q()
+    return ~Q(source_id__in=blind) | Q(coder=user)
+
+
+def visible_codings(source: Source, user) -> QuerySet[Coding]:
+    """The codings of ``source`` that ``user`` may see, in text order."""
+    codings = Coding.objects.filter(source=source).select_related("code", "coder")
+    if (
+        user is not None
+        and ReliabilityAssignment.objects.filter(source=source, blind=True, coders=user).exists()
+    ):
+        codings = codings.filter(coder=user)
+    return codings.order_by("start", "end", "id")
+
+
+def can_see_others(source: Source, user) -> bool:
+    return not ReliabilityAssignment.objects.filter(source=source, blind=True, coders=user).exists()
+
+
+# --- the code tree ----------------------------------------------------------------------
+
+
+def code_tree(study: Study, *, active_only: bool = True) -> list[tuple[Code, int]]:
+    """The study's codes in tree order, each with its depth (0 at the top)."""
+    codes = Code.objects.filter(study=study)
+    if active_only:
+        codes = codes.filter(is_active=True)
+    codes = list(codes.order_by("order", "name", "id"))
+    children: dict[int | None, list[Code]] = defaultdict(list)
+    ids = {c.id for c in codes}
+    for code in codes:
+        children[code.parent_id if code.parent_id in ids else None].append(code)
+    result: list[tuple[Code, int]] = []
+    stack = [(c, 0) for c in reversed(children[None])]
+    while stack:
+        code, depth = stack.pop()
+        result.append((code, depth))
+        stack.extend((c, depth + 1) for c in reversed(children[code.id]))
+    return result
+
+
+def descendant_ids(study: Study, code_ids: Iterable[int]) -> dict[int, set[int]]:
+    """For each code id: itself and every code below it (merged codes included)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for code_id, parent_id in Code.objects.filter(study=study).values_list("id", "parent_id"):
+        if parent_id is not None:
+            children[parent_id].append(code_id)
+    result = {}
+    for root in code_ids:
+        found = {root}
+        stack = [root]
+        while stack:
+            for child in children[stack.pop()]:
+                if child not in found:
+                    found.add(child)
+                    stack.append(child)
+        result[root] = found
+    return result
+
+
+def code_paths(study: Study) -> dict[int, str]:
+    """Code id → ``"Parent/Child"`` path, for every code of the study."""
+    rows = {
+        pk: (name, parent)
+        for pk, name, parent in Code.objects.filter(study=study).values_list(
+            "id", "name", "parent_id"
+        )
+    }
+    paths: dict[int, str] = {}
+
+    def path(pk: int, seen=()) -> str:
+        if pk in paths:
+            return paths[pk]
+        name, parent = rows[pk]
+        value = name if parent is None or parent in seen else f"{path(parent, (*seen, pk))}/{name}"
+        paths[pk] = value
+        return value
+
+    for pk in rows:
+        path(pk)
+    return paths
+
+
+def _as_id(value) -> int:
+    return value if isinstance(value, int) else value.pk
+
+
+# --- cases a segment belongs to ---------------------------------------------------------
+
+# Coding rows are plain tuples (cheap to fetch and hold by the hundred thousand):
+ID, SOURCE, START, END, CODE, CODER = range(6)
+_ROW_FIELDS = ("id", "source_id", "start", "end", "code_id", "coder_id")
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    id: int
+    kind: str
+    name: str
+
+
+class CaseIndex:
+    """Which cases each coding belongs to, worked out in bulk for a set of sources.
+
+    A coding belongs to: every case its source is attached to; the site case of its
+    source's site; the participant case of anyone speaking in a turn it overlaps; the
+    initiative case of an initiative that lists its source or the coding itself.
+    Speaker turns are loaded only when a question needs them.
+    """
+
+    def __init__(self, study: Study, source_ids: Iterable[int]):
+        self.study = study
+        self.source_ids = list(set(source_ids))
+        self.cases = {
+            c.id: c
+            for c in Case.objects.filter(study=study).select_related("participant", "initiative")
+        }
+        self.by_source: dict[int, set[int]] = defaultdict(set)
+        through = Case.sources.through.objects.filter(case__study=study).values_list(
+            "source_id", "case_id"
+        )
+        wanted = set(self.source_ids)
+        for source_id, case_id in through:
+            if source_id in wanted:
+                self.by_source[source_id].add(case_id)
+        site_cases = defaultdict(set)
+        self.participant_cases: dict[int, set[int]] = defaultdict(set)
+        self.initiative_cases: dict[int, set[int]] = defaultdict(set)
+        for case in self.cases.values():
+            if case.kind == Case.Kind.SITE and case.organisation_id:
+                site_cases[case.organisation_id].add(case.id)
+            if case.participant_id:
+                self.participant_cases[case.participant_id].add(case.id)
+            if case.initiative_id:
+                self.initiative_cases[case.initiative_id].add(case.id)
+        self.site_of: dict[int, int] = dict(
+            Source.objects.filter(study=study, site__isnull=False).values_list("id", "site_id")
+        )
+        for source_id in self.source_ids:
+            site = self.site_of.get(source_id)
+            if site in site_cases:
+                self.by_source[source_id] |= site_cases[site]
+        self.initiatives_by_source: dict[int, set[int]] = defaultdict(set)
+        for source_id, initiative_id in Initiative.sources.through.objects.filter(
+            initiative__study=study
+        ).values_list("source_id", "initiative_id"):
+            self.initiatives_by_source[source_id].add(initiative_id)
+            self.by_source[source_id] |= self.initiative_cases.get(initiative_id, set())
+        self.initiatives_by_coding: dict[int, set[int]] = defaultdict(set)
+        for coding_id, initiative_id in Initiative.codings.through.objects.filter(
+            initiative__study=study
+        ).values_list("coding_id", "initiative_id"):
+            self.initiatives_by_coding[coding_id].add(initiative_id)
+        self._speaker_turns = None
+
+    def _turns(self):
+        if self._speaker_turns is None:
+            turns: dict[int, tuple[list, list, list]] = {}
+            for source_id, start, end, participant_id, role in (
+                Turn.objects.filter(source_id__in=self.source_ids, participant__isnull=False)
+                .order_by("source_id", "start")
+                .values_list(
+                    "source_id", "start", "end", "participant_id", "participant__role_category"
+                )
+            ):
+                starts, ends, who = turns.setdefault(source_id, ([], [], []))
+                starts.append(start)
+                ends.append(end)
+                who.append((participant_id, role))
+            self._speaker_turns = turns
+        return self._speaker_turns
+
+    def speakers(self, source_id: int, start: int, end: int) -> list[tuple[int, str]]:
+        """(participant id, role category) of each known speaker in a turn overlapping."""
+        turns = self._turns().get(source_id)
+        if not turns:
+            return []
+        starts, ends, who = turns
+        # Turns do not overlap, so both their starts and their ends are sorted.
+        return who[bisect.bisect_right(ends, start) : bisect.bisect_left(starts, end)]
+
+    def case_ids(self, row) -> set[int]:
+        ids = set(self.by_source.get(row[SOURCE], ()))
+        if self.participant_cases:
+            for participant_id, _ in self.speakers(row[SOURCE], row[START], row[END]):
+                ids |= self.participant_cases.get(participant_id, set())
+        for initiative_id in self.initiatives_by_coding.get(row[ID], ()):
+            ids |= self.initiative_cases.get(initiative_id, set())
+        return ids
+
+    def initiatives(self, row) -> set[int]:
+        return self.initiatives_by_source.get(row[SOURCE], set()) | self.initiatives_by_coding.get(
+            row[ID], set()
+        )
+
+    def refs(self, ids: Iterable[int]) -> tuple[CaseRef, ...]:
+        return tuple(
+            sorted(
+                (CaseRef(i, self.cases[i].kind, self.cases[i].name) for i in ids),
+                key=lambda r: (r.kind, r.name),
+            )
+        )
+
+
+# --- segments ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One coding as retrieval shows it."""
+
+    coding_id: int
+    source_id: int
+    source_title: str
+    start: int
+    end: int
+    text: str
+    code_id: int
+    code_name: str
+    coder_id: int
+    coder_name: str
+    cases: tuple[CaseRef, ...] = ()
+    # Speakers of the turns where it starts and where it ends (one, if the same).
+    speakers: tuple[str, ...] = ()
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+FILTER_KEYS = (
+    "case",
+    "role",
+    "organisation",
+    "region",
+    "phase",
+    "sector",
+    "source_kind",
+    "attributes",
+)
+# Filters the database applies to the coding's source; the others are checked per coding.
+_SOURCE_FILTERS = {"phase", "source_kind", "region"}
+
+
+def _values(value) -> list:
+    if isinstance(value, str | int) or hasattr(value, "pk"):
+        return [value]
+    return list(value)
+
+
+def _check_filters(case_filters: Mapping | None) -> dict:
+    filters = {k: v for k, v in (case_filters or {}).items() if v not in (None, "", [], ())}
+    unknown = set(filters) - set(FILTER_KEYS)
+    if unknown:
+        raise ValueError(
+            f"unknown case filter(s): {', '.join(sorted(unknown))} "
+            f"(known: {', '.join(FILTER_KEYS)})"
+        )
+    return filters
+
+
+def _source_filter(filters: dict) -> Q:
+    """The part of the case filters that the database can apply to the coding's source."""
+    q = Q()
+    if "phase" in filters:
+        ids, orders = [], []
+        for value in _values(filters["phase"]):
+            if hasattr(value, "pk"):
+                ids.append(value.pk)
+            else:
+                orders.append(int(value))
+        q &= Q(source__phase_id__in=ids) | Q(source__phase__order__in=orders)
+    if "source_kind" in filters:
+        q &= Q(source__kind__in=_values(filters["source_kind"]))
+    if "region" in filters:
+        q &= Q(source__site__region_name__in=_values(filters["region"])) | Q(
+            source__site__region_code__in=_values(filters["region"])
+        )
+    return q
+
+
+class _RowFilter:
+    """The case filters the database cannot apply, checked per coding."""
+
+    def __init__(self, study: Study, filters: dict, index: CaseIndex):
+        self.filters = filters
+        self.index = index
+        self.organisations: set[int] = set()
+        if "organisation" in filters:
+            from triangulum.organisations.models import Organisation
+
+            codes = []
+            for value in _values(filters["organisation"]):
+                if hasattr(value, "pk"):
+                    self.organisations.add(value.pk)
+                elif isinstance(value, int):
+                    self.organisations.add(value)
+                else:
+                    codes.append(str(value))
+            for ods in codes:
+                self.organisations |= set(
+                    Organisation.objects.filter(ods_code__iexact=ods).values_list("id", flat=True)
+                )
+        self.sectors: dict[int, set[str]] = {}
+        if "sector" in filters:
+            self.sectors = {
+                pk: {str(s).casefold() for s in sectors or ()}
+                for pk, sectors in Initiative.objects.filter(study=study).values_list(
+                    "id", "sectors"
+                )
+            }
+
+    def keep(self, row) -> bool:
+        f = self.filters
+        index = self.index
+        case_ids = index.case_ids(row)
+        cases = [index.cases[c] for c in case_ids]
+        if "case" in f and not {_as_id(v) for v in _values(f["case"])} & case_ids:
+            return False
+        if "role" in f:
+            roles = set(_values(f["role"]))
+            spoken = {role for _, role in index.speakers(row[SOURCE], row[START], row[END])}
+            attached = {c.participant.role_category for c in cases if c.participant_id}
+            if not roles & (spoken | attached):
+                return False
+        if "organisation" in f:
+            held = {c.organisation_id for c in cases if c.organisation_id}
+            held.add(index.site_of.get(row[SOURCE]))
+            if not self.organisations & held:
+                return False
+        if "sector" in f:
+            wanted = {str(s).casefold() for s in _values(f["sector"])}
+            initiatives = index.initiatives(row) | {
+                c.initiative_id for c in cases if c.initiative_id
+            }
+            if not any(wanted & self.sectors.get(i, set()) for i in initiatives):
+                return False
+        if "attributes" in f:
+            for name, value in f["attributes"].items():
+                values = {str(v) for v in _values(value)}
+                if not any(
+                    str(c.attributes.get(name)) in values
+                    for c in cases
+                    if name in (c.attributes or {})
+                ):
+                    return False
+        return True
+
+
+def _coding_rows(
+    study: Study,
+    *,
+    code_ids: Iterable[int] | None = None,
+    coder=None,
+    visible_to=None,
+    case_filters: Mapping | None = None,
+    source_ids: Iterable[int] | None = None,
+    ordered: bool = True,
+) -> tuple[list[tuple], CaseIndex]:
+    """Coding rows (tuples: ID, SOURCE, START, END, CODE, CODER) and the CaseIndex."""
+    filters = _check_filters(case_filters)
+    if code_ids is not None:
+        # The codes are the study's (descendant_ids checks), so their codings are too:
+        # no join with the sources is needed.
+        codings = Coding.objects.filter(code_id__in=list(code_ids))
+    else:
+        codings = Coding.objects.filter(source__study=study)
+    if source_ids is not None:
+        codings = codings.filter(source_id__in=list(source_ids))
+    if coder is not None:
+        codings = codings.filter(coder_id__in=[_as_id(c) for c in _values(coder)])
+    codings = codings.filter(visibility_filter(study, visible_to) & _source_filter(filters))
+    fields = list(_ROW_FIELDS)
+    if ordered:
+        codings = codings.order_by("source_id", "start", "end", "id")
+    else:
+        codings = codings.order_by()
+    rows = list(codings.values_list(*fields))
+    index = CaseIndex(study, {r[SOURCE] for r in rows})
+    if set(filters) - _SOURCE_FILTERS:
+        row_filter = _RowFilter(study, filters, index)
+        rows = [row for row in rows if row_filter.keep(row)]
+    return rows, index
+
+
+def _check_codes(study: Study, code_ids: Iterable[int]) -> None:
+    ids = set(code_ids)
+    found = set(Code.objects.filter(study=study, pk__in=ids).values_list("id", flat=True))
+    if ids - found:
+        raise ValueError(f"code(s) {sorted(ids - found)} are not codes of this study")
+
+
+def segments_for_code(
+    study: Study,
+    code,
+    *,
+    include_subcodes: bool = True,
+    case_filters: Mapping | None = None,
+    coder=None,
+    visible_to=None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Segment]:
+    """Every segment coded with ``code`` (and its sub-codes), in source and text order
+    (or the page ``offset``, ``limit`` of them).
+
+    ``case_filters`` keys: case (case or id), role (role categories of speakers), organisation
+    (organisation, id or ODS code), region (region name or code of the source's site),
+    phase (phase or its order number), sector (of a linked initiative), source_kind,
+    attributes ({name: value} on a case). A value may be a list (any of them); keys combine
+    with AND. ``visible_to`` applies the blind-coding rule for that user.
+    """
+    code_id = _as_id(code)
+    _check_codes(study, [code_id])
+    ids = descendant_ids(study, [code_id])[code_id] if include_subcodes else {code_id}
+    rows, index = _coding_rows(
+        study, code_ids=ids, coder=coder, visible_to=visible_to, case_filters=case_filters
+    )
+    if offset or limit is not None:
+        rows = rows[offset : None if limit is None else offset + limit]
+    return _segments(rows, index)
+
+
+def segments_by_ids(study: Study, coding_ids: Iterable[int], *, visible_to=None) -> list[Segment]:
+    """The segments of the given codings (for opening a matrix cell), in text order."""
+    ids = list(coding_ids)
+    codings = Coding.objects.filter(pk__in=ids, source__study=study)
+    codings = codings.filter(visibility_filter(study, visible_to))
+    rows = list(codings.order_by("source_id", "start", "end", "id").values_list(*_ROW_FIELDS))
+    return _segments(rows, CaseIndex(study, {r[SOURCE] for r in rows}))
+
+
+def _texts_and_speakers(coding_ids: list[int]) -> dict[int, tuple[str, str, str]]:
+    """Coding id → (segment text, speaker of the turn where it starts, of the turn where
+    it ends), by database substring and two indexed look-ups per coding, in chunks."""
+    first = Turn.objects.filter(
+        source_id=OuterRef("source_id"), start__lte=OuterRef("start"), end__gt=OuterRef("start")
+    ).order_by("-start")
+    last = Turn.objects.filter(
+        source_id=OuterRef("source_id"), start__lt=OuterRef("end"), end__gt=OuterRef("start")
+    ).order_by("-start")
+    result = {}
+    for at in range(0, len(coding_ids), 5000):
+        chunk = coding_ids[at : at + 5000]
+        rows = (
+            Coding.objects.filter(pk__in=chunk)
+            .annotate(
+                segment_text=Substr("source__text", F("start") + 1, F("end") - F("start")),
+                first_speaker=Subquery(first.values("speaker_label")[:1]),
+                last_speaker=Subquery(last.values("speaker_label")[:1]),
+            )
+            .values_list("id", "segment_text", "first_speaker", "last_speaker")
+        )
+        for pk, text, first_label, last_label in rows:
+            result[pk] = (text or "", first_label or "", last_label or "")
+    return result
+
+
+def _segments(rows: list[tuple], index: CaseIndex) -> list[Segment]:
+    if not rows:
+        return []
+    source_ids = {r[SOURCE] for r in rows}
+    titles = dict(Source.objects.filter(pk__in=source_ids).values_list("id", "title"))
+    code_names = dict(Code.objects.filter(pk__in={r[CODE] for r in rows}).values_list("id", "name"))
+    coder_names = dict(
+        get_user_model()
+        .objects.filter(pk__in={r[CODER] for r in rows})
+        .values_list("id", "username")
+    )
+    details = _texts_and_speakers([r[ID] for r in rows])
+    segments = []
+    for r in rows:
+        text, first_label, last_label = details[r[ID]]
+        segments.append(
+            Segment(
+                coding_id=r[ID],
+                source_id=r[SOURCE],
+                source_title=titles[r[SOURCE]],
+                start=r[START],
+                end=r[END],
+                text=text,
+                code_id=r[CODE],
+                code_name=code_names[r[CODE]],
+                coder_id=r[CODER],
+                coder_name=coder_names.get(r[CODER], ""),
+                cases=index.refs(index.case_ids(r)),
+                speakers=tuple(
+                    label for label in dict.fromkeys((first_label, last_label)) if label
+                ),
+            )
+        )
+    return segments
+
+
+# --- full-text search -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    source_id: int
+    source_title: str
+    start: int
+    end: int
+    snippet: str
+    snippet_start: int  # where the snippet begins in the source text
+
+
+def _fold(text: str) -> str:
+    """Case-folded text of the same length (so offsets carry over); NFC throughout."""
+    folded = text.casefold()
+    if len(folded) == len(text):
+        return folded
+    # casefold can lengthen a character ("ß" → "ss"); lower() keeps lengths per character.
+    return "".join(c.casefold() if len(c.casefold()) == 1 else c.lower() for c in text)
+
+
+def search_text(
+    study: Study, query: str, *, context: int = 60, limit: int = 500, source_ids=None
+) -> list[SearchHit]:
+    """Case-insensitive search for ``query`` (NFC) in the study's source texts."""
+    needle = _fold(unicodedata.normalize("NFC", query.replace("\r\n", "\n")).strip())
+    if not needle:
+        return []
+    sources = Source.objects.filter(study=study)
+    if source_ids is not None:
+        sources = sources.filter(pk__in=list(source_ids))
+    # The database narrows the sources first (icontains is a case-insensitive match in
+    # both SQLite, for ASCII, and PostgreSQL); non-ASCII needles are checked in Python.
+    if needle.isascii():
+        sources = sources.filter(text__icontains=needle)
+    hits: list[SearchHit] = []
+    for source_id, title, text in sources.order_by("title", "id").values_list(
+        "id", "title", "text"
+    ):
+        folded = _fold(text)
+        at = folded.find(needle)
+        while at != -1:
+            start, end = at, at + len(needle)
+            snippet_start = max(0, start - context)
+            snippet = text[snippet_start : min(len(text), end + context)]
+            hits.append(SearchHit(source_id, title, start, end, snippet, snippet_start))
+            if len(hits) >= limit:
+                return hits
+            at = folded.find(needle, end)
+    return hits
+
+
+# --- code combinations ------------------------------------------------------------------
+
+
+def _turn_numbers(source_ids: Iterable[int]) -> dict[int, tuple[list[int], list[int]]]:
+    turns: dict[int, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+    for source_id, start, end in (
+        Turn.objects.filter(source_id__in=list(source_ids))
+        .order_by("source_id", "start")
+        .values_list("source_id", "start", "end")
+    ):
+        turns[source_id][0].append(start)
+        turns[source_id][1].append(end)
+    return turns
+
+
+def _turn_range(turns, start: int, end: int) -> tuple[int, int] | None:
+    """First and last index of the turns a span overlaps (None if it overlaps none)."""
+    starts, ends = turns
+    first = bisect.bisect_right(ends, start)
+    last = bisect.bisect_left(starts, end) - 1
+    if first > last:
+        return None
+    return first, last
+
+
+def combine_codes(
+    study: Study,
+    code_a,
+    code_b,
+    operator: str,
+    *,
+    within: int = 0,
+    unit: str = "characters",
+    include_subcodes: bool = True,
+    case_filters: Mapping | None = None,
+    coder=None,
+    visible_to=None,
+) -> list[Segment]:
+    """Segments of A that stand in ``operator`` to B in the same source.
+
+    ``"and"``: A's codings that overlap a coding of B; ``"not"``: A's codings that overlap
+    none; ``"near"``: A's codings within ``within`` characters (``unit="characters"``: the
+    gap between them at most that) or turns (``unit="turns"``; 0 = a shared turn) of a
+    coding of B, overlaps included.
+    """
+    if operator not in {"and", "not", "near"}:
+        raise ValueError(f'operator must be "and", "not" or "near", not "{operator}"')
+    if unit not in {"characters", "turns"}:
+        raise ValueError(f'unit must be "characters" or "turns", not "{unit}"')
+    if within < 0:
+        raise ValueError("within must not be negative")
+    a_id, b_id = _as_id(code_a), _as_id(code_b)
+    _check_codes(study, [a_id, b_id])
+    tree = descendant_ids(study, [a_id, b_id])
+    a_ids = tree[a_id] if include_subcodes else {a_id}
+    b_ids = tree[b_id] if include_subcodes else {b_id}
+    a_rows, index = _coding_rows(
+        study,
+        code_ids=a_ids,
+        coder=coder,
+        visible_to=visible_to,
+        case_filters=case_filters,
+    )
+    b_rows, _ = _coding_rows(
+        study,
+        code_ids=b_ids,
+        coder=coder,
+        visible_to=visible_to,
+        source_ids={r[SOURCE] for r in a_rows},
+    )
+    b_spans: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for r in b_rows:
+        b_spans[r[SOURCE]].append((r[START], r[END], r[ID]))
+    # The longest B span bounds how far back an overlapping span can start.
+    longest = max((e - s for spans in b_spans.values() for s, e, _ in spans), default=0)
+    b_starts = {sid: [s[0] for s in spans] for sid, spans in b_spans.items()}
+    turns = _turn_numbers(b_spans) if (operator == "near" and unit == "turns") else {}
+    reach = within if (operator == "near" and unit == "characters") else 0
+    kept = []
+    for r in a_rows:
+        sid, start, end = r[SOURCE], r[START], r[END]
+        spans = b_spans.get(sid, [])
+        if operator in {"and", "not"} or unit == "characters":
+            starts = b_starts.get(sid, [])
+            low = bisect.bisect_left(starts, start - reach - longest)
+            high = bisect.bisect_right(starts, end + reach)
+            if operator == "near":
+                # Within: the gap between the spans (0 when they touch or overlap) ≤ reach.
+                hit = any(
+                    s[2] != r[ID] and s[0] <= end + reach and s[1] >= start - reach
+                    for s in spans[low:high]
+                )
+            else:
+                hit = any(s[2] != r[ID] and s[0] < end and s[1] > start for s in spans[low:high])
+            if hit == (operator != "not"):
+                kept.append(r)
+            continue
+        mine = _turn_range(turns[sid], start, end)
+        if mine is None:
+            continue
+        for s in spans:
+            if s[2] == r[ID]:
+                continue
+            theirs = _turn_range(turns[sid], s[0], s[1])
+            if (
+                theirs is not None
+                and theirs[0] <= mine[1] + within
+                and theirs[1] >= mine[0] - within
+            ):
+                kept.append(r)
+                break
+    return _segments(kept, index)
+
+
+# --- matrix coding ----------------------------------------------------------------------
+
+COUNTS = ("segments", "sources", "characters")
+ATTRIBUTES = ("role", "organisation", "region", "phase", "sector", "source_kind")
+
+
+@dataclass
+class MatrixCell:
+    count: int = 0
+    coding_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    key: object  # a case id, or an attribute value
+    label: str
+
+
+@dataclass
+class Matrix:
+    rows: list[MatrixRow]
+    columns: list[Code]
+    count: str
+    cells: dict[tuple[object, int], MatrixCell]
+
+    def cell(self, row_key, code) -> MatrixCell:
+        return self.cells.get((row_key, _as_id(code)), MatrixCell())
+
+    def as_table(self) -> list[list]:
+        """Header row then one row per matrix row: label, then each column's count."""
+        header = ["", *(c.name for c in self.columns)]
+        return [header] + [
+            [row.label, *(self.cell(row.key, c).count for c in self.columns)] for row in self.rows
+        ]
+
+
+def _union_length(spans: list[tuple[int, int]]) -> int:
+    total = 0
+    current_start = current_end = None
+    for start, end in sorted(spans):
+        if current_end is None or start > current_end:
+            if current_end is not None:
+                total += current_end - current_start
+            current_start, current_end = start, end
+        else:
+            current_end = max(current_end, end)
+    if current_end is not None:
+        total += current_end - current_start
+    return total
+
+
+_SOURCE_ATTRIBUTES = {
+    "organisation": "site__name",
+    "region": "site__region_name",
+    "phase": "phase__name",
+    "source_kind": "kind",
+}
+
+
+def _attribute_values(study: Study, attribute: str, index: CaseIndex):
+    """A function giving the set of ``attribute`` values a coding row has."""
+    if attribute in _SOURCE_ATTRIBUTES:
+        field_name = _SOURCE_ATTRIBUTES[attribute]
+        by_source = {
+            pk: frozenset([value]) if value else frozenset()
+            for pk, value in Source.objects.filter(study=study).values_list("id", field_name)
+        }
+        return lambda row: by_source.get(row[SOURCE], frozenset())
+    if attribute == "role":
+
+        def roles(row):
+            values = {role for _, role in index.speakers(row[SOURCE], row[START], row[END])}
+            values |= {
+                index.cases[c].participant.role_category
+                for c in index.case_ids(row)
+                if index.cases[c].participant_id
+            }
+            return values
+
+        return roles
+    if attribute == "sector":
+        sectors = dict(Initiative.objects.filter(study=study).values_list("id", "sectors"))
+
+        def row_sectors(row):
+            initiatives = index.initiatives(row) | {
+                index.cases[c].initiative_id
+                for c in index.case_ids(row)
+                if index.cases[c].initiative_id
+            }
+            return {s for i in initiatives for s in sectors.get(i) or ()}
+
+        return row_sectors
+
+    def case_attribute(row):
+        return {
+            str(index.cases[c].attributes[attribute])
+            for c in index.case_ids(row)
+            if attribute in (index.cases[c].attributes or {})
+        }
+
+    return case_attribute
+
+
+def _columns_of(study: Study, codes: Sequence, include_subcodes: bool):
+    order = [_as_id(c) for c in codes]
+    _check_codes(study, order)
+    columns = {c.id: c for c in Code.objects.filter(pk__in=order)}
+    tree = descendant_ids(study, order) if include_subcodes else {i: {i} for i in order}
+    column_of: dict[int, list[int]] = defaultdict(list)
+    for column, members in tree.items():
+        for member in members:
+            column_of[member].append(column)
+    return [columns[i] for i in order], column_of
+
+
+def matrix_coding(
+    study: Study,
+    codes: Sequence,
+    rows: str = "cases",
+    *,
+    case_kind: str | None = None,
+    cases: Sequence | None = None,
+    attribute: str | None = None,
+    count: str = "segments",
+    include_subcodes: bool = True,
+    case_filters: Mapping | None = None,
+    coder=None,
+    visible_to=None,
+) -> Matrix:
+    """A matrix coding query: rows are cases (of ``case_kind``, or the ``cases`` given) or
+    the values of ``attribute``; columns are ``codes`` (each with its sub-codes).
+
+    ``count``: "segments" (codings), "sources" (distinct sources) or "characters" (the
+    characters covered, overlaps counted once). Each cell lists its coding ids.
+    ``attribute`` is one of role, organisation, region, phase, sector, source_kind, or
+    the name of a case attribute.
+    """
+    if count not in COUNTS:
+        raise ValueError(f'count must be one of {", ".join(COUNTS)}, not "{count}"')
+    if rows not in {"cases", "attribute"}:
+        raise ValueError(f'rows must be "cases" or "attribute", not "{rows}"')
+    if rows == "attribute" and not attribute:
+        raise ValueError("rows by attribute need the attribute's name")
+    columns, column_of = _columns_of(study, codes, include_subcodes)
+    coding_rows, index = _coding_rows(
+        study,
+        code_ids=set(column_of),
+        coder=coder,
+        visible_to=visible_to,
+        case_filters=case_filters,
+        ordered=False,
+    )
+    matrix_rows: list[MatrixRow]
+    if rows == "cases":
+        chosen = list(index.cases.values())
+        if cases is not None:
+            wanted = {_as_id(c) for c in cases}
+            chosen = [c for c in chosen if c.id in wanted]
+        elif case_kind is not None:
+            chosen = [c for c in chosen if c.kind == case_kind]
+        chosen.sort(key=lambda c: (c.kind, c.name))
+        matrix_rows = [MatrixRow(c.id, c.name) for c in chosen]
+        row_keys = {c.id for c in chosen}
+
+        def keys_of(row):
+            return index.case_ids(row) & row_keys
+    else:
+        keys_of = _attribute_values(study, attribute, index)
+    items: dict[tuple[object, int], list[tuple]] = defaultdict(list)
+    seen: set = set()
+    for row in coding_rows:
+        keys = keys_of(row)
+        if not keys:
+            continue
+        seen |= keys
+        for column in column_of[row[CODE]]:
+            for key in keys:
+                items[(key, column)].append(row)
+    if rows == "attribute":
+        matrix_rows = [MatrixRow(v, str(v)) for v in sorted(seen, key=str)]
+    cells: dict[tuple[object, int], MatrixCell] = {}
+    for cell_key, cell_rows in items.items():
+        ids = sorted({r[ID] for r in cell_rows})
+        if count == "segments":
+            value = len(ids)
+        elif count == "sources":
+            value = len({r[SOURCE] for r in cell_rows})
+        else:
+            by_source = defaultdict(list)
+            for r in cell_rows:
+                by_source[r[SOURCE]].append((r[START], r[END]))
+            value = sum(_union_length(s) for s in by_source.values())
+        cells[cell_key] = MatrixCell(value, ids)
+    return Matrix(matrix_rows, columns, count, cells)
+
+
+# --- co-occurrence ----------------------------------------------------------------------
+
+UNEQUAL_RATIO = 5
+
+
+@dataclass(frozen=True)
+class CooccurrencePair:
+    code_a: int
+    code_b: int
+    count: int  # n12: overlapping pairs of codings (A's coding, B's coding)
+    coefficient: float | None  # n12 / (n1 + n2 - n12)
+    warning: str = ""
+
+
+@dataclass
+class Cooccurrence:
+    codes: list[Code]
+    frequencies: dict[int, int]  # n: codings of each code (with its sub-codes)
+    pairs: dict[tuple[int, int], CooccurrencePair]
+    warnings: list[str]
+
+    def pair(self, a, b) -> CooccurrencePair | None:
+        a, b = _as_id(a), _as_id(b)
+        return self.pairs.get((a, b)) or self.pairs.get((b, a))
+
+
+def cooccurrence(
+    study: Study,
+    codes: Sequence,
+    *,
+    include_subcodes: bool = True,
+    coder=None,
+    visible_to=None,
+    case_filters: Mapping | None = None,
+) -> Cooccurrence:
+    """Co-occurrence of codes: how many pairs of their codings overlap in a source.
+
+    The coefficient is ATLAS.ti's c-coefficient, n12 / (n1 + n2 − n12), where n1 and n2
+    count each code's codings. It is marked when one code is used more than
+    ``UNEQUAL_RATIO`` times as often as the other (the coefficient then stays small even
+    when the rarer code always co-occurs), and when n12 exceeds the smaller frequency
+    (one coding overlapping several of the other's, which inflates the coefficient).
+    """
+    columns, column_of = _columns_of(study, codes, include_subcodes)
+    ids = [c.id for c in columns]
+    rows, _ = _coding_rows(
+        study,
+        code_ids=set(column_of),
+        coder=coder,
+        visible_to=visible_to,
+        case_filters=case_filters,
+        ordered=False,
+    )
+    frequencies = dict.fromkeys(ids, 0)
+    by_source: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for r in rows:
+        for column in column_of[r[CODE]]:
+            frequencies[column] += 1
+            by_source[r[SOURCE]].append((r[START], r[END], column, r[ID]))
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for items in by_source.values():
+        items.sort()
+        active: list[tuple[int, int, int, int]] = []
+        for item in items:
+            start = item[0]
+            active = [a for a in active if a[1] > start]
+            for other in active:
+                if other[2] != item[2] and other[3] != item[3]:
+                    key = (min(other[2], item[2]), max(other[2], item[2]))
+                    counts[key] += 1
+            active.append(item)
+    pairs = {}
+    warnings = []
+    names = {c.id: c.name for c in columns}
+    for position, x in enumerate(ids):
+        for y in ids[position + 1 :]:
+            n12 = counts.get((min(x, y), max(x, y)), 0)
+            n1, n2 = frequencies[x], frequencies[y]
+            denominator = n1 + n2 - n12
+            coefficient = n12 / denominator if denominator > 0 else None
+            notes = []
+            low, high = sorted((n1, n2))
+            if low and high / low > UNEQUAL_RATIO:
+                notes.append(
+                    f"frequencies are very unequal ({n1} and {n2}): the coefficient "
+                    "understates how often the rarer code co-occurs"
+                )
+            elif low == 0 and high:
+                notes.append("one of the codes is not used")
+            if n12 > low:
+                notes.append(
+                    f"{n12} overlapping pairs but only {low} codings of the rarer code: "
+                    "some codings overlap several of the other's"
+                )
+            warning = "; ".join(notes)
+            pairs[(x, y)] = CooccurrencePair(x, y, n12, coefficient, warning)
+            if warning:
+                warnings.append(f"{names[x]} × {names[y]}: {warning}")
+    return Cooccurrence(columns, frequencies, pairs, warnings)
+
+
+# --- agreement between coders -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeAgreement:
+    """Agreement of two or more coders on one code (or, for ``overall``, on all codes)."""
+
+    code_id: int | None
+    code_name: str
+    characters_all_text: stats.KappaResult  # every character a unit
+    characters_coded_text: stats.KappaResult  # only characters some coder coded
+    turns: stats.KappaResult | None  # a turn coded if a coding overlaps it; None: no turns
+    alpha: float | None  # Krippendorff's alpha, nominal, per-character presence
+
+    LABELS = {
+        "characters_all_text": "Cohen's kappa over characters, all text",
+        "characters_coded_text": "Cohen's kappa over characters, text some coder coded",
+        "turns": "Cohen's kappa over speaker turns",
+        "alpha": "Krippendorff's alpha (nominal, per character)",
+    }
+
+
+@dataclass
+class AgreementReport:
+    coders: list
+    sources: list[int]
+    codes: list[CodeAgreement]
+    overall: CodeAgreement | None
+    notes: list[str] = field(default_factory=list)
+
+
+def _presence_tables(length: int, a_spans, b_spans):
+    """2x2 tables (all text, coded text) of per-character presence for two coders."""
+    result = stats.character_agreement(length, a_spans, b_spans)
+    return result
+
+
+def _presence_alpha(rows: list) -> float | None:
+    """Krippendorff's alpha (nominal) of complete 0/1 presence rows, one per coder.
+
+    The same library call as ``agreement.krippendorff_alpha`` and the same answer (see the
+    tests), without its per-value shaping in Python, which a study's worth of characters
+    (millions of units) makes slow. None where alpha is undefined (no variation).
+    """
+    import krippendorff
+    import numpy as np
+
+    matrix = np.vstack(rows).astype(float) if rows else np.zeros((0, 0))
+    if matrix.shape[1] == 0 or np.unique(matrix).size < 2:
+        return None
+    return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal"))
+
+
+def _sum_kappa(tables: list) -> stats.KappaResult:
+    import numpy as np
+
+    total = np.zeros((2, 2))
+    for table in tables:
+        total += table
+    return stats.kappa_from_table(total)
+
+
+def _coverage(length: int, spans) -> list[bool]:
+    import numpy as np
+
+    covered = np.zeros(length, dtype=bool)
+    for start, end in spans:
+        covered[start:end] = True
+    return covered
+
+
+def _agreement(
+    sources: list[dict],
+    coders: list,
+    code_ids: list[int],
+    codings: dict[tuple[int, int, int], list[tuple[int, int]]],
+    names: dict[int, str],
+    turns: dict[int, tuple[list[int], list[int]]],
+) -> tuple[list[CodeAgreement], CodeAgreement | None, list[str]]:
+    import numpy as np
+
+    first, second = coders[0], coders[1]
+    per_code = []
+    pooled: dict[str, list] = {"all": [], "coded": [], "turns": []}
+    pooled_alpha_rows: list[list] = [[] for _ in coders]
+    notes: list[str] = []
+    for code_id in code_ids:
+        tables_all, tables_coded, tables_turns = [], [], []
+        alpha_rows: list[list] = [[] for _ in coders]
+        for source in sources:
+            sid, length = source["id"], source["length"]
+            covers = [_coverage(length, codings.get((sid, code_id, c), ())) for c in coders]
+            a, b = covers[0], covers[1]
+            both = a & b
+            a_only, b_only = a & ~b, ~a & b
+            neither = ~a & ~b
+            table = np.array(
+                [[both.sum(), a_only.sum()], [b_only.sum(), neither.sum()]], dtype=float
+            )
+            tables_all.append(table)
+            coded = table.copy()
+            coded[1, 1] = 0
+            tables_coded.append(coded)
+            if sid in turns:
+                starts, ends = turns[sid]
+                labels = []
+                for coder in (first, second):
+                    spans = codings.get((sid, code_id, coder), ())
+                    labels.append(
+                        [
+                            any(s < turn_end and t > turn_start for s, t in spans)
+                            for turn_start, turn_end in zip(starts, ends, strict=True)
+                        ]
+                    )
+                turn_table = np.zeros((2, 2))
+                for x, y in zip(labels[0], labels[1], strict=True):
+                    turn_table[0 if x else 1, 0 if y else 1] += 1
+                tables_turns.append(turn_table)
+            for row, cover in zip(alpha_rows, covers, strict=True):
+                row.append(cover.astype(int))
+        all_result = _sum_kappa(tables_all)
+        coded_result = _sum_kappa(tables_coded)
+        turns_result = _sum_kappa(tables_turns) if tables_turns else None
+        reliability = [np.concatenate(r) if r else np.zeros(0, dtype=int) for r in alpha_rows]
+        alpha = _presence_alpha(reliability)
+        per_code.append(
+            CodeAgreement(code_id, names[code_id], all_result, coded_result, turns_result, alpha)
+        )
+        pooled["all"].extend(tables_all)
+        pooled["coded"].extend(tables_coded)
+        pooled["turns"].extend(tables_turns)
+        for pooled_row, row in zip(pooled_alpha_rows, reliability, strict=True):
+            pooled_row.append(row)
+    if not per_code:
+        return [], None, notes
+    pooled_reliability = [np.concatenate(r) for r in pooled_alpha_rows]
+    overall = CodeAgreement(
+        None,
+        "All codes",
+        _sum_kappa(pooled["all"]),
+        _sum_kappa(pooled["coded"]),
+        _sum_kappa(pooled["turns"]) if pooled["turns"] else None,
+        _presence_alpha(pooled_reliability),
+    )
+    if len(coders) > 2:
+        notes.append(
+            "Cohen's kappa compares the first two coders; Krippendorff's alpha uses all "
+            f"{len(coders)}."
+        )
+    return per_code, overall, notes
+
+
+def agreement_for_sources(
+    study: Study, sources: Sequence, coders: Sequence, codes: Sequence | None = None
+) -> AgreementReport:
+    """Agreement of ``coders`` (two or more users) on ``sources``, per code and overall.
+
+    Each (character, code) is a unit coded present or absent by each coder. Kappa over
+    characters is given twice, labelled: over all text, and over the text at least one
+    coder coded. Kappa over turns counts a turn as coded when a coding overlaps it.
+    Codes are taken as applied (a sub-code is not counted towards its parent). Without
+    ``codes``, every code either coder used on these sources.
+    """
+    coder_ids = [_as_id(c) for c in coders]
+    if len(set(coder_ids)) < 2:
+        raise ValueError("agreement needs at least two different coders")
+    source_ids = [_as_id(s) for s in sources]
+    source_rows = list(Source.objects.filter(study=study, pk__in=source_ids).values("id", "text"))
+    source_rows = [{"id": s["id"], "length": len(s["text"])} for s in source_rows]
+    rows = list(
+        Coding.objects.filter(source_id__in=source_ids, coder_id__in=coder_ids).values_list(
+            "source_id", "code_id", "coder_id", "start", "end"
+        )
+    )
+    codings: dict[tuple[int, int, int], list[tuple[int, int]]] = defaultdict(list)
+    for source_id, code_id, coder_id, start, end in rows:
+        codings[(source_id, code_id, coder_id)].append((start, end))
+    if codes is None:
+        code_ids = sorted({r[1] for r in rows})
+    else:
+        code_ids = [_as_id(c) for c in codes]
+    names = code_paths(study)
+    turns = {sid: t for sid, t in _turn_numbers(source_ids).items() if t[0]}
+    per_code, overall, notes = _agreement(source_rows, coder_ids, code_ids, codings, names, turns)
+    return AgreementReport(list(coders), source_ids, per_code, overall, notes)
+
+
+def agreement_for_source(source: Source, coders: Sequence, codes: Sequence | None = None):
+    return agreement_for_sources(source.study, [source], coders, codes)
+
+
+def agreement_for_study(study: Study, coders: Sequence, codes: Sequence | None = None):
+    """Agreement over every source that at least two of ``coders`` coded."""
+    coder_ids = [_as_id(c) for c in coders]
+    by_source: dict[int, set[int]] = defaultdict(set)
+    for source_id, coder_id in (
+        Coding.objects.filter(source__study=study, coder_id__in=coder_ids)
+        .values_list("source_id", "coder_id")
+        .distinct()
+    ):
+        by_source[source_id].add(coder_id)
+    shared = sorted(sid for sid, who in by_source.items() if len(who) >= 2)
+    return agreement_for_sources(study, shared, coders, codes)
+
+
+def differences(source: Source, coders: Sequence, code) -> list[tuple[int, int, list[int]]]:
+    """Where coders differ on ``code`` in ``source``: ``(start, end, coder ids who coded)``
+    for each maximal stretch coded by some but not all of them."""
+    coder_ids = [_as_id(c) for c in coders]
+    length = len(source.text)
+    import numpy as np
+
+    covers = []
+    for coder_id in coder_ids:
+        spans = Coding.objects.filter(
+            source=source, code_id=_as_id(code), coder_id=coder_id
+        ).values_list("start", "end")
+        covers.append(_coverage(length, spans))
+    if not covers:
+        return []
+    stacked = np.array(covers)
+    # Stretches end wherever any coder's coverage changes.
+    changes = np.flatnonzero((stacked[:, 1:] != stacked[:, :-1]).any(axis=0)) + 1
+    bounds = [0, *changes.tolist(), length]
+    result = []
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        column = stacked[:, start]
+        if column.any() and not column.all():
+            result.append((start, end, [c for c, on in zip(coder_ids, column, strict=True) if on]))
+    return result
+
+
+# --- the codebook as records ------------------------------------------------------------
+
+
+def codebook_records(study: Study, *, active_only: bool = True):
+    """The codebook as CodeRecords in tree order (for CSV and .qdc export)."""
+    from .codebook.records import CodeRecord
+
+    rq_numbers: dict[int, list[int]] = defaultdict(list)
+    through = Code.research_questions.through.objects.filter(code__study=study)
+    for code_id, number in through.values_list("code_id", "researchquestion__number"):
+        rq_numbers[code_id].append(number)
+    paths = code_paths(study)
+    return [
+        CodeRecord(
+            path=paths[code.id],
+            definition=code.definition,
+            inclusion=code.inclusion,
+            exclusion=code.exclusion,
+            example=code.example,
+            colour=code.colour,
+            rq=tuple(sorted(rq_numbers.get(code.id, []))),
+            guid=str(code.guid),
+        )
+        for code, _ in code_tree(study, active_only=active_only)
+    ]
+
+
+@dataclass(frozen=True)
+class CategoryAgreement:
+    """Agreement on which of a set of mutually exclusive codes each turn was given."""
+
+    units: int  # turns
+    alpha: float | None  # Krippendorff's alpha, nominal, over all coders
+    kappa: stats.KappaResult | None  # Cohen's kappa of the first two coders (turns both coded)
+    ambiguous: int  # (coder, turn) pairs with more than one of the codes: left out
+
+
+def category_agreement_over_turns(
+    study: Study, sources: Sequence, coders: Sequence, codes: Sequence
+) -> CategoryAgreement:
+    """Treat ``codes`` as the categories of one nominal variable and each speaker turn as a
+    unit: a coder's value for a turn is the one code of the set whose coding overlaps it,
+    missing if none does (or if several do, counted in ``ambiguous``).
+    """
+    coder_ids = [_as_id(c) for c in coders]
+    code_ids = [_as_id(c) for c in codes]
+    source_ids = [_as_id(s) for s in sources]
+    turns = _turn_numbers(source_ids)
+    spans: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+    for source_id, coder_id, code_id, start, end in Coding.objects.filter(
+        source_id__in=source_ids, coder_id__in=coder_ids, code_id__in=code_ids
+    ).values_list("source_id", "coder_id", "code_id", "start", "end"):
+        spans[(source_id, coder_id)].append((start, end, code_id))
+    rows: list[list] = [[] for _ in coder_ids]
+    ambiguous = 0
+    for source_id in source_ids:
+        starts, ends = turns.get(source_id, ([], []))
+        for turn_start, turn_end in zip(starts, ends, strict=True):
+            for row, coder_id in zip(rows, coder_ids, strict=True):
+                found = {
+                    code_id
+                    for start, end, code_id in spans.get((source_id, coder_id), ())
+                    if start < turn_end and end > turn_start
+                }
+                if len(found) > 1:
+                    ambiguous += 1
+                row.append(found.pop() if len(found) == 1 else None)
+    units = len(rows[0]) if rows else 0
+    alpha = stats.krippendorff_alpha(rows, "nominal") if units else None
+    kappa = stats.cohen_kappa(rows[0], rows[1]) if len(rows) >= 2 and units else None
+    return CategoryAgreement(units, alpha, kappa, ambiguous)
