@@ -17,7 +17,9 @@ def test_lead_filters_the_frame_to_a_region_and_opens_a_lineage(sign_in, demo_si
     expect(page.get_by_role("heading", name="Research questions")).to_be_visible()
     expect(page.get_by_text("Simulated data.")).to_be_visible()
 
-    page.get_by_role("navigation", name="Study").get_by_role("link", name="Frame", exact=True).click()
+    page.get_by_role("navigation", name="Study").get_by_role(
+        "link", name="Frame", exact=True
+    ).click()
     expect(page.locator("#frame-count")).to_have_text("211 organisations")
     page.get_by_label("NHS England region").select_option(label="North of England (Y54)")
     page.get_by_role("button", name="Show organisations").click()
