@@ -2,9 +2,11 @@
 co-occurrence and agreement between coders.
 
 Queries are shaped for size (500 sources of 8,000 words, 100,000 codings): they fetch the
-columns they need in a few queries, take a segment's text with a database substring
-rather than loading whole sources, and do interval work (overlaps, turns) in Python on
-sorted lists. Offsets are ``[start, end)`` in code points of a source's canonical text.
+columns they need in a few queries, read each needed source text once and slice segments
+from it in Python, let the database group codings by source and code (matrix coding and
+co-occurrence read those groups, not a row per coding, where no filter needs the
+individual coding), and do interval work (overlaps, turns) on sorted arrays. Offsets are
+``[start, end)`` in code points of a source's canonical text.
 
 Visibility: a coder always sees their own codings; others' codings are hidden on a source
 that has a blind ``ReliabilityAssignment`` listing the coder (see ``visible_codings``).
@@ -16,11 +18,12 @@ import bisect
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Substr
+from django.db import connection, transaction
+from django.db.models import Aggregate, OuterRef, Q, QuerySet, Subquery, TextField
 
 from triangulum.studies.models import Study
 
@@ -494,9 +497,96 @@ def segments_by_ids(study: Study, coding_ids: Iterable[int], *, visible_to=None)
     return _segments(rows, CaseIndex(study, {r[SOURCE] for r in rows}))
 
 
-def _texts_and_speakers(coding_ids: list[int]) -> dict[int, tuple[str, str, str]]:
-    """Coding id → (segment text, speaker of the turn where it starts, of the turn where
-    it ends), by database substring and two indexed look-ups per coding, in chunks."""
+# Below this many segments, two indexed look-ups per segment beat reading every turn of
+# their sources (measured on the benchmark: 2,500 segments 25-45 ms against 65-150 ms).
+_SPEAKER_LOOKUPS_UP_TO = 4000
+
+
+def _speakers(rows: list[tuple]) -> dict[int, tuple[str, str]]:
+    """Coding id → (speaker label of the turn where it starts, of the last turn it
+    overlaps); "" where there is none."""
+    if len(rows) <= _SPEAKER_LOOKUPS_UP_TO:
+        return _speakers_by_lookup([r[ID] for r in rows])
+    found = _speakers_at_once(rows)
+    if found is not None:
+        return found
+    find = _speaker_finder({r[SOURCE] for r in rows})
+    return {r[ID]: find(r[SOURCE], r[START], r[END]) for r in rows}
+
+
+class _JoinedLabels(Aggregate):
+    """A group's texts joined with the unit separator (U+001F)."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(%(expressions)s, char(31))"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s(%(expressions)s, chr(31))",
+            **extra_context,
+        )
+
+
+def _speakers_at_once(rows: list[tuple]) -> dict[int, tuple[str, str]] | None:
+    """The speakers of many segments from their sources' turns, grouped by source in the
+    database and searched all at once; None where turns overlap (or a label holds the
+    separator), which the general search handles."""
+    import numpy as np
+
+    groups = list(
+        Turn.objects.filter(source_id__in={r[SOURCE] for r in rows})
+        .order_by()
+        .values("source_id")
+        .annotate(
+            joined_starts=_Joined("start"),
+            joined_ends=_Joined("end"),
+            joined_labels=_JoinedLabels("speaker_label"),
+        )
+        .values_list("source_id", "joined_starts", "joined_ends", "joined_labels")
+    )
+    if not groups:
+        return {r[ID]: ("", "") for r in rows}
+    sizes = [g[1].count(",") + 1 for g in groups]
+    labels = [label for g in groups for label in g[3].split("\x1f")]
+    if len(labels) != sum(sizes):
+        return None
+    starts = _numbers(",".join(g[1] for g in groups))
+    ends = _numbers(",".join(g[2] for g in groups))
+    width = int(max(int(ends.max()), max(r[END] for r in rows))) + 1
+    rank = {g[0]: i for i, g in enumerate(groups)}
+    shift = np.repeat(np.arange(len(groups), dtype=np.int64), sizes) * width
+    starts, ends = starts + shift, ends + shift
+    order = np.lexsort((ends, starts))
+    starts, ends = starts[order], ends[order]
+    if (starts[1:] < ends[:-1]).any():
+        return None
+    # A source without turns gets a shift past every source: nothing is found there.
+    row_shift = np.array([rank.get(r[SOURCE], len(groups)) * width for r in rows], dtype=np.int64)
+    row_starts = np.array([r[START] for r in rows], dtype=np.int64) + row_shift
+    row_ends = np.array([r[END] for r in rows], dtype=np.int64) + row_shift
+    # Non-overlapping turns: the latest turn starting at or before a position is the
+    # only one that can cover it.
+    first = np.searchsorted(starts, row_starts, side="right") - 1
+    last = np.searchsorted(starts, row_ends, side="left") - 1
+    first_ok = (first >= 0) & (ends[np.maximum(first, 0)] > row_starts)
+    last_ok = (last >= 0) & (ends[np.maximum(last, 0)] > row_starts)
+    order_list = order.tolist()
+    result = {}
+    for r, f, f_ok, la, la_ok in zip(
+        rows, first.tolist(), first_ok.tolist(), last.tolist(), last_ok.tolist(), strict=True
+    ):
+        result[r[ID]] = (
+            labels[order_list[f]] if f_ok else "",
+            labels[order_list[la]] if la_ok else "",
+        )
+    return result
+
+
+def _speakers_by_lookup(coding_ids: list[int]) -> dict[int, tuple[str, str]]:
     first = Turn.objects.filter(
         source_id=OuterRef("source_id"), start__lte=OuterRef("start"), end__gt=OuterRef("start")
     ).order_by("-start")
@@ -504,53 +594,109 @@ def _texts_and_speakers(coding_ids: list[int]) -> dict[int, tuple[str, str, str]
         source_id=OuterRef("source_id"), start__lt=OuterRef("end"), end__gt=OuterRef("start")
     ).order_by("-start")
     result = {}
-    for at in range(0, len(coding_ids), 5000):
-        chunk = coding_ids[at : at + 5000]
+    for at in range(0, len(coding_ids), 2000):
         rows = (
-            Coding.objects.filter(pk__in=chunk)
+            Coding.objects.filter(pk__in=coding_ids[at : at + 2000])
             .annotate(
-                segment_text=Substr("source__text", F("start") + 1, F("end") - F("start")),
                 first_speaker=Subquery(first.values("speaker_label")[:1]),
                 last_speaker=Subquery(last.values("speaker_label")[:1]),
             )
-            .values_list("id", "segment_text", "first_speaker", "last_speaker")
+            .values_list("id", "first_speaker", "last_speaker")
         )
-        for pk, text, first_label, last_label in rows:
-            result[pk] = (text or "", first_label or "", last_label or "")
+        for pk, first_label, last_label in rows:
+            result[pk] = (first_label or "", last_label or "")
     return result
+
+
+def _speaker_finder(source_ids: Iterable[int]):
+    """A function giving, for a span of a source, the speaker label of the turn where it
+    starts and of the last turn it overlaps ("" where none), from one fetch of the turns."""
+    turns: dict[int, tuple[list[int], list[int], list[str]]] = {}
+    for source_id, start, end, label in (
+        Turn.objects.filter(source_id__in=list(source_ids))
+        .order_by("source_id", "start", "id")
+        .values_list("source_id", "start", "end", "speaker_label")
+    ):
+        starts, ends, labels = turns.setdefault(source_id, ([], [], []))
+        starts.append(start)
+        ends.append(end)
+        labels.append(label)
+    # Turns normally do not overlap; the longest one bounds how far back a turn that
+    # still covers a position can start, should they ever overlap.
+    longest = {
+        sid: max((e - s for s, e in zip(t[0], t[1], strict=True)), default=0)
+        for sid, t in turns.items()
+    }
+
+    def last_covering(source_id: int, before: int, reaching: int) -> str:
+        """Label of the latest-starting turn with start < ``before`` and end > ``reaching``."""
+        starts, ends, labels = turns[source_id]
+        floor = reaching - longest[source_id]
+        at = bisect.bisect_left(starts, before) - 1
+        while at >= 0 and starts[at] >= floor:
+            if ends[at] > reaching:
+                return labels[at] or ""
+            at -= 1
+        return ""
+
+    def speakers(source_id: int, start: int, end: int) -> tuple[str, str]:
+        if source_id not in turns:
+            return "", ""
+        return last_covering(source_id, start + 1, start), last_covering(source_id, end, start)
+
+    return speakers
 
 
 def _segments(rows: list[tuple], index: CaseIndex) -> list[Segment]:
     if not rows:
         return []
     source_ids = {r[SOURCE] for r in rows}
-    titles = dict(Source.objects.filter(pk__in=source_ids).values_list("id", "title"))
+    # Each source's text is read once and sliced here: a database substring per segment
+    # walks (SQLite) or decompresses (PostgreSQL) the whole text again for every row.
+    titles, texts = {}, {}
+    # (No ordering: sorting would make the database copy every text through its sorter.)
+    for pk, title, text in (
+        Source.objects.filter(pk__in=source_ids).order_by().values_list("id", "title", "text")
+    ):
+        titles[pk] = title
+        texts[pk] = text
     code_names = dict(Code.objects.filter(pk__in={r[CODE] for r in rows}).values_list("id", "name"))
     coder_names = dict(
         get_user_model()
         .objects.filter(pk__in={r[CODER] for r in rows})
         .values_list("id", "username")
     )
-    details = _texts_and_speakers([r[ID] for r in rows])
+    speakers = _speakers(rows)
+    refs: dict[frozenset, tuple[CaseRef, ...]] = {}
     segments = []
+    append = segments.append
     for r in rows:
-        text, first_label, last_label = details[r[ID]]
-        segments.append(
+        source_id, code_id, coder_id = r[SOURCE], r[CODE], r[CODER]
+        first_label, last_label = speakers[r[ID]]
+        if first_label == last_label:
+            labels = (first_label,) if first_label else ()
+        else:
+            labels = tuple(label for label in (first_label, last_label) if label)
+        case_ids = frozenset(index.case_ids(r))
+        cases = refs.get(case_ids)
+        if cases is None:
+            cases = refs[case_ids] = index.refs(case_ids)
+        # Positional, in the order of Segment's fields (a few hundred thousand keyword
+        # look-ups fewer for a large retrieval).
+        append(
             Segment(
-                coding_id=r[ID],
-                source_id=r[SOURCE],
-                source_title=titles[r[SOURCE]],
-                start=r[START],
-                end=r[END],
-                text=text,
-                code_id=r[CODE],
-                code_name=code_names[r[CODE]],
-                coder_id=r[CODER],
-                coder_name=coder_names.get(r[CODER], ""),
-                cases=index.refs(index.case_ids(r)),
-                speakers=tuple(
-                    label for label in dict.fromkeys((first_label, last_label)) if label
-                ),
+                r[ID],
+                source_id,
+                titles[source_id],
+                r[START],
+                r[END],
+                texts[source_id][r[START] : r[END]],
+                code_id,
+                code_names[code_id],
+                coder_id,
+                coder_names.get(coder_id, ""),
+                cases,
+                labels,
             )
         )
     return segments
@@ -588,24 +734,79 @@ def search_text(
     sources = Source.objects.filter(study=study)
     if source_ids is not None:
         sources = sources.filter(pk__in=list(source_ids))
+    # Sources are searched in title order, a batch at a time, so that a common phrase
+    # stops after the first batches instead of reading every text; the order is taken
+    # from the database (its collation) without reading the texts through its sorter.
+    order = list(sources.order_by("title", "id").values_list("id", flat=True))
     # The database narrows the sources first (icontains is a case-insensitive match in
     # both SQLite, for ASCII, and PostgreSQL); non-ASCII needles are checked in Python.
     if needle.isascii():
-        sources = sources.filter(text__icontains=needle)
+        if connection.vendor == "postgresql":
+            # Upper-casing every text to match it costs PostgreSQL about 1 ms a source,
+            # more than reading it: ask only whether any source matches (answered from
+            # the trigram index where there is one; of any study, as a filter on the
+            # study would lead the planner to that column's index instead), then read
+            # the texts in batches.
+            with _index_preferred():
+                if not Source.objects.filter(text__icontains=needle).exists():
+                    return []
+        else:
+            sources = sources.filter(text__icontains=needle)
+    return _search_batches(sources, order, needle, context, limit)
+
+
+@contextmanager
+def _index_preferred():
+    """On PostgreSQL, steer the planner off sequential scans for the duration: a few
+    hundred sources look cheap to scan to it, which does not count decompressing and
+    upper-casing each 64 KB text, so it would not use the trigram index (migration 0003,
+    where pg_trgm could be installed)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan')")
+        (previous,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
+        yield
+        # Put back for the rest of an enclosing transaction (after an error, rolling
+        # back this block's savepoint undoes the setting).
+        cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [previous])
+
+
+def _search_batches(sources, order: list[int], needle: str, context: int, limit: int):
     hits: list[SearchHit] = []
-    for source_id, title, text in sources.order_by("title", "id").values_list(
-        "id", "title", "text"
-    ):
-        folded = _fold(text)
-        at = folded.find(needle)
-        while at != -1:
-            start, end = at, at + len(needle)
-            snippet_start = max(0, start - context)
-            snippet = text[snippet_start : min(len(text), end + context)]
-            hits.append(SearchHit(source_id, title, start, end, snippet, snippet_start))
-            if len(hits) >= limit:
-                return hits
-            at = folded.find(needle, end)
+    at_batch, batch_size = 0, 8
+    while at_batch < len(order):
+        batch = order[at_batch : at_batch + batch_size]
+        at_batch += batch_size
+        found = {
+            source_id: (title, text)
+            for source_id, title, text in sources.filter(pk__in=batch)
+            .order_by()
+            .values_list("id", "title", "text")
+        }
+        for source_id in batch:
+            if source_id not in found:
+                continue
+            title, text = found[source_id]
+            folded = _fold(text)
+            at = folded.find(needle)
+            while at != -1:
+                start, end = at, at + len(needle)
+                snippet_start = max(0, start - context)
+                snippet = text[snippet_start : min(len(text), end + context)]
+                hits.append(SearchHit(source_id, title, start, end, snippet, snippet_start))
+                if len(hits) >= limit:
+                    return hits
+                at = folded.find(needle, end)
+        # The next batch: about as many sources as the hits so far say are needed to
+        # reach the limit (a quarter more), at most four times this one.
+        if hits:
+            wanted = (limit - len(hits)) * at_batch / len(hits)
+            batch_size = max(8, min(4 * batch_size, int(wanted * 1.25) + 1))
+        else:
+            batch_size *= 4
     return hits
 
 
@@ -838,6 +1039,183 @@ def _columns_of(study: Study, codes: Sequence, include_subcodes: bool):
     return [columns[i] for i in order], column_of
 
 
+def _chosen_case_rows(index: CaseIndex, cases, case_kind) -> list[MatrixRow]:
+    chosen = list(index.cases.values())
+    if cases is not None:
+        wanted = {_as_id(c) for c in cases}
+        chosen = [c for c in chosen if c.id in wanted]
+    elif case_kind is not None:
+        chosen = [c for c in chosen if c.kind == case_kind]
+    chosen.sort(key=lambda c: (c.kind, c.name))
+    return [MatrixRow(c.id, c.name) for c in chosen]
+
+
+class _Joined(Aggregate):
+    """A group's values joined with commas (GROUP_CONCAT; string_agg on PostgreSQL).
+
+    Several of them in one query read each row once, so their lists line up."""
+
+    function = "GROUP_CONCAT"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s((%(expressions)s)::text, ',')",
+            **extra_context,
+        )
+
+
+def _numbers(joined: str):
+    import numpy as np
+
+    return np.fromstring(joined, dtype=np.int64, sep=",")
+
+
+def _coding_groups(
+    study: Study, code_ids, *, coder, visible_to, filters: dict, by_code: bool, fields
+) -> list[tuple]:
+    """Codings grouped in the database by source (and code): one tuple per group,
+    ``(source_id[, code_id], joined field values…)``; a few hundred or thousand rows
+    where the codings are a hundred thousand."""
+    codings = Coding.objects.filter(code_id__in=list(code_ids))
+    if coder is not None:
+        codings = codings.filter(coder_id__in=[_as_id(c) for c in _values(coder)])
+    codings = codings.filter(visibility_filter(study, visible_to) & _source_filter(filters))
+    keys = ["source_id", "code_id"] if by_code else ["source_id"]
+    joined = {f"joined_{name}": _Joined(name) for name in fields}
+    return list(codings.order_by().values(*keys).annotate(**joined).values_list(*keys, *joined))
+
+
+def _union_lengths(groups: list[tuple[int, object, object]]) -> list[int]:
+    """Characters covered by each group of spans ``(group, starts, ends)`` (numpy arrays;
+    overlapping or touching spans counted once), for many groups in one pass."""
+    import numpy as np
+
+    if not groups:
+        return []
+    sizes = [len(starts) for _, starts, _ in groups]
+    starts = np.concatenate([g[1] for g in groups])
+    ends = np.concatenate([g[2] for g in groups])
+    group = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
+    # Shift each group past the one before, so that one sort and one running maximum
+    # serve them all.
+    shift = group * (int(ends.max()) + 1)
+    order = np.argsort(starts + shift, kind="stable")
+    starts, ends, group = starts[order] + shift[order], ends[order] + shift[order], group[order]
+    reach = np.maximum.accumulate(ends)
+    new = np.ones(len(starts), dtype=bool)
+    new[1:] = starts[1:] > reach[:-1]
+    first = np.flatnonzero(new)
+    last = np.append(first[1:], len(starts)) - 1
+    lengths = reach[last] - starts[first]
+    totals = np.zeros(len(groups), dtype=np.int64)
+    np.add.at(totals, group[first], lengths)
+    return [int(t) for t in totals]
+
+
+def _per_coding_cases(index: CaseIndex) -> set[int]:
+    """Cases a coding can belong to through itself rather than its source: participant
+    cases (through the turns it overlaps) and initiative cases linked to codings."""
+    found: set[int] = set()
+    for ids in index.participant_cases.values():
+        found |= ids
+    for initiatives in index.initiatives_by_coding.values():
+        for initiative_id in initiatives:
+            found |= index.initiative_cases.get(initiative_id, set())
+    return found
+
+
+def _matrix_keys_by_source(study: Study, rows: str, attribute, row_keys, index: CaseIndex):
+    """A function giving a source's row keys when every coding of a source has the same
+    ones (None when they can differ between codings of one source)."""
+    per_coding = _per_coding_cases(index)
+    if rows == "cases":
+        if row_keys & per_coding:
+            return None
+        return lambda source_id: index.by_source.get(source_id, set()) & row_keys
+    if attribute in _SOURCE_ATTRIBUTES:
+        keys_of = _attribute_values(study, attribute, index)
+        return lambda source_id: set(keys_of((None, source_id)))
+    if attribute in {"role", "sector"}:
+        return None
+    if any(attribute in (index.cases[c].attributes or {}) for c in per_coding):
+        return None
+
+    def case_attribute(source_id):
+        return {
+            str(index.cases[c].attributes[attribute])
+            for c in index.by_source.get(source_id, ())
+            if attribute in (index.cases[c].attributes or {})
+        }
+
+    return case_attribute
+
+
+def _matrix_from_groups(
+    study: Study, column_of, keys_of_source, count: str, *, coder, visible_to, filters
+):
+    """Matrix cells from codings grouped by source and code in the database."""
+    import numpy as np
+
+    fields = ("id", "start", "end") if count == "characters" else ("id",)
+    groups = _coding_groups(
+        study,
+        set(column_of),
+        coder=coder,
+        visible_to=visible_to,
+        filters=filters,
+        by_code=True,
+        fields=fields,
+    )
+    keys_cache: dict[int, set] = {}
+    cell_ids: dict[tuple[object, int], list[str]] = defaultdict(list)  # joined ids
+    cell_sources: dict[tuple[object, int], set[int]] = defaultdict(set)
+    spans: dict[tuple[int, int], list] = defaultdict(list)
+    sizes: dict[tuple[int, int], int] = defaultdict(int)
+    seen: set = set()
+    for source_id, code_id, joined_ids, *joined_spans in groups:
+        keys = keys_cache.get(source_id)
+        if keys is None:
+            keys = keys_cache[source_id] = keys_of_source(source_id)
+        if not keys:
+            continue
+        seen |= keys
+        for column in column_of[code_id]:
+            for key in keys:
+                cell_ids[(key, column)].append(joined_ids)
+                cell_sources[(key, column)].add(source_id)
+            if joined_spans:
+                spans[(source_id, column)].append(joined_spans)
+                sizes[(source_id, column)] += joined_ids.count(",") + 1
+    covered: dict[tuple[int, int], int] = {}
+    if count == "characters":
+        keys = list(spans)
+        # One parse of all the joined numbers; each group's share cut out by its size.
+        starts = _numbers(",".join(s for key in keys for s, _ in spans[key]))
+        ends = _numbers(",".join(e for key in keys for _, e in spans[key]))
+        bounds = np.cumsum([0, *(sizes[key] for key in keys)])
+        parts = [
+            (key, starts[bounds[i] : bounds[i + 1]], ends[bounds[i] : bounds[i + 1]])
+            for i, key in enumerate(keys)
+        ]
+        covered = dict(zip(keys, _union_lengths(parts), strict=True))
+    cells: dict[tuple[object, int], MatrixCell] = {}
+    for cell_key, joined in cell_ids.items():
+        ids = np.unique(_numbers(",".join(joined))).tolist()
+        if count == "segments":
+            value = len(ids)
+        elif count == "sources":
+            value = len(cell_sources[cell_key])
+        else:
+            column = cell_key[1]
+            value = sum(covered[(source_id, column)] for source_id in cell_sources[cell_key])
+        cells[cell_key] = MatrixCell(value, ids)
+    return cells, seen
+
+
 def matrix_coding(
     study: Study,
     codes: Sequence,
@@ -867,6 +1245,28 @@ def matrix_coding(
     if rows == "attribute" and not attribute:
         raise ValueError("rows by attribute need the attribute's name")
     columns, column_of = _columns_of(study, codes, include_subcodes)
+    filters = _check_filters(case_filters)
+    if not set(filters) - _SOURCE_FILTERS:
+        # Where a coding's row keys follow from its source alone, the database groups
+        # the codings by source and code, and the counts are made from the groups.
+        index = CaseIndex(study, Source.objects.filter(study=study).values_list("id", flat=True))
+        chosen_rows = _chosen_case_rows(index, cases, case_kind) if rows == "cases" else []
+        keys_of_source = _matrix_keys_by_source(
+            study, rows, attribute, {r.key for r in chosen_rows}, index
+        )
+        if keys_of_source is not None:
+            cells, seen = _matrix_from_groups(
+                study,
+                column_of,
+                keys_of_source,
+                count,
+                coder=coder,
+                visible_to=visible_to,
+                filters=filters,
+            )
+            if rows == "attribute":
+                chosen_rows = [MatrixRow(v, str(v)) for v in sorted(seen, key=str)]
+            return Matrix(chosen_rows, columns, count, cells)
     coding_rows, index = _coding_rows(
         study,
         code_ids=set(column_of),
@@ -877,15 +1277,8 @@ def matrix_coding(
     )
     matrix_rows: list[MatrixRow]
     if rows == "cases":
-        chosen = list(index.cases.values())
-        if cases is not None:
-            wanted = {_as_id(c) for c in cases}
-            chosen = [c for c in chosen if c.id in wanted]
-        elif case_kind is not None:
-            chosen = [c for c in chosen if c.kind == case_kind]
-        chosen.sort(key=lambda c: (c.kind, c.name))
-        matrix_rows = [MatrixRow(c.id, c.name) for c in chosen]
-        row_keys = {c.id for c in chosen}
+        matrix_rows = _chosen_case_rows(index, cases, case_kind)
+        row_keys = {r.key for r in matrix_rows}
 
         def keys_of(row):
             return index.case_ids(row) & row_keys
@@ -964,6 +1357,72 @@ def cooccurrence(
     """
     columns, column_of = _columns_of(study, codes, include_subcodes)
     ids = [c.id for c in columns]
+    filters = _check_filters(case_filters)
+    if not set(filters) - _SOURCE_FILTERS:
+        frequencies, counts = _overlaps_from_groups(
+            study, ids, column_of, coder=coder, visible_to=visible_to, filters=filters
+        )
+    else:
+        frequencies, counts = _overlaps_from_rows(
+            study, ids, column_of, coder=coder, visible_to=visible_to, case_filters=case_filters
+        )
+    return _cooccurrence_result(columns, ids, frequencies, counts)
+
+
+def _overlaps_from_groups(study: Study, ids, column_of, *, coder, visible_to, filters):
+    """Code frequencies and overlapping pairs of codings per pair of columns, from the
+    codings grouped by source in the database and a sweep over all sources at once."""
+    import numpy as np
+
+    groups = _coding_groups(
+        study,
+        set(column_of),
+        coder=coder,
+        visible_to=visible_to,
+        filters=filters,
+        by_code=False,
+        fields=("start", "end", "code_id"),
+    )
+    frequencies = dict.fromkeys(ids, 0)
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    if not groups:
+        return frequencies, counts
+    starts = _numbers(",".join(g[1] for g in groups))
+    ends = _numbers(",".join(g[2] for g in groups))
+    code_ids = _numbers(",".join(g[3] for g in groups))
+    sizes = [g[1].count(",") + 1 for g in groups]
+    source = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
+    # Each source shifted past the one before: one sorted list holds every source, and
+    # spans of different sources never overlap in it.
+    shift = source * (int(ends.max()) + 1)
+    order = np.argsort(starts + shift, kind="stable")
+    starts, ends = starts[order] + shift[order], ends[order] + shift[order]
+    code_ids = code_ids[order]
+    codes_used, code_index = np.unique(code_ids, return_inverse=True)
+    for code_id, n in zip(codes_used.tolist(), np.bincount(code_index).tolist(), strict=True):
+        for column in column_of[code_id]:
+            frequencies[column] += n
+    # Coding i overlaps every later coding j (in start order) that starts before i ends.
+    reach = np.searchsorted(starts, ends, side="left")
+    after = np.arange(len(starts))
+    overlapping = reach - after - 1
+    first = np.repeat(after, overlapping)
+    offsets = np.repeat(np.cumsum(overlapping) - overlapping, overlapping)
+    second = first + 1 + (np.arange(len(first)) - offsets)
+    width = len(codes_used)
+    pair_counts = np.bincount(
+        code_index[first] * width + code_index[second], minlength=width * width
+    ).reshape(width, width)
+    for a, b in zip(*np.nonzero(pair_counts), strict=True):
+        n = int(pair_counts[a, b])
+        for x in column_of[int(codes_used[a])]:
+            for y in column_of[int(codes_used[b])]:
+                if x != y:
+                    counts[(min(x, y), max(x, y))] += n
+    return frequencies, counts
+
+
+def _overlaps_from_rows(study: Study, ids, column_of, *, coder, visible_to, case_filters):
     rows, _ = _coding_rows(
         study,
         code_ids=set(column_of),
@@ -990,6 +1449,10 @@ def cooccurrence(
                     key = (min(other[2], item[2]), max(other[2], item[2]))
                     counts[key] += 1
             active.append(item)
+    return frequencies, counts
+
+
+def _cooccurrence_result(columns, ids, frequencies, counts) -> Cooccurrence:
     pairs = {}
     warnings = []
     names = {c.id: c.name for c in columns}

@@ -41,6 +41,10 @@ class Command(TriangulumCommand):
     help = (
         "Case-study sources: import files (.txt, .md, .docx, .pdf, .odt, .vtt, .srt) or list them."
     )
+    # Django's system checks would load every app's URLs, and through them the survey
+    # analysis stack (pandas, SciPy): seconds of start-up before a file is read. They
+    # still run with `triangulum check` and `triangulum migrate`.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(
