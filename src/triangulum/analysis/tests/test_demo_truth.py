@@ -8,12 +8,11 @@ estimation or simulation drifts.
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 
 from triangulum.analysis import demo as analysis_demo
 from triangulum.analysis.models import AnalysisRun
-from triangulum.core.demo_registry import DemoContext, collect_steps
 from triangulum.organisations.models import Organisation
+from triangulum.testing import demo_in_test_database
 
 pytestmark = pytest.mark.django_db
 
@@ -21,25 +20,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module")
 def ctx(django_db_setup, django_db_blocker, tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
-    context = DemoContext(directory=folder, outputs=folder / "outputs")
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            for step in collect_steps():
-                step.run(context)
-                if step.run is analysis_demo.run:
-                    break
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    try:
+    with demo_in_test_database(
+        django_db_blocker, folder, until=analysis_demo.STEPS[-1].name
+    ) as context:
         yield context
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
 
 
 def _indicator(name: str) -> str:

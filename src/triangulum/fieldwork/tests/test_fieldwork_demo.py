@@ -6,15 +6,15 @@ import csv
 import json
 
 import pytest
-from django.db import transaction
 from django.db.models import F
 
 from triangulum.audit.models import AuditEvent
-from triangulum.core.demo_registry import DemoContext, collect_steps
+from triangulum.core.demo_registry import collect_steps
 from triangulum.fieldwork import demo
 from triangulum.fieldwork.aapor import count_dispositions, outcome_rates, proportional_e
 from triangulum.fieldwork.models import Answer, Appointment, CallAttempt, Interview, Wave
 from triangulum.studies.models import Participant, Phase
+from triangulum.testing import demo_in_test_database
 
 pytestmark = pytest.mark.django_db
 
@@ -29,25 +29,8 @@ def ctx(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo up to fieldwork, built once for this module inside a transaction that is
     rolled back at the end (each test runs in a savepoint within it)."""
     folder = tmp_path_factory.mktemp("demo")
-    context = DemoContext(directory=folder, outputs=folder / "outputs")
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            for step in collect_steps():
-                step.run(context)
-                if step.run is demo.run:
-                    break
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    try:
+    with demo_in_test_database(django_db_blocker, folder, until=demo.STEPS[-1].name) as context:
         yield context
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
 
 
 def test_demo_builds_both_simulated_waves(ctx):
