@@ -7,7 +7,9 @@ export UV_PYTHON_DOWNLOADS := never
 # The PostgreSQL server used for the second run of the suite (pytest-django creates
 # and drops its own test database, test_triangulum, in it).
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/triangulum
-PYTEST_ARGS ?=
+# Two workers (the machine's two cores), each taking whole test files, so a module's shared
+# demo build and a session's browser demo are built once per worker, not once per test.
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 .PHONY: demo test test-sqlite test-postgres lint serve clean bench
 

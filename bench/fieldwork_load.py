@@ -8,7 +8,9 @@ each answer, as a browser would) and completes the interview, then starts again.
 
 It reports requests per second, latency percentiles, errors, and *answers lost*: every
 answer the server acknowledged (HTTP 302 after the save) is looked up in the database at
-the end, and any missing or different one counts as lost.
+the end, and any missing or different one counts as lost. So that a slow result can be
+told apart from a starved client or a busy machine, it also reports the CPU time the
+server process and this client process spent per request, and the load average.
 
     .venv/bin/python bench/fieldwork_load.py --database both --seconds 120
     .venv/bin/python bench/fieldwork_load.py --database sqlite --seconds 120 --think 0
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -144,6 +147,20 @@ def stored_answers(directory: Path, database_url: str | None) -> dict[tuple[int,
     return {(a, p): v for a, p, v in json.loads(done.stdout.strip().splitlines()[-1])}
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc), or None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -174,6 +191,9 @@ def run(database: str, args) -> dict:
             client.sign_in(name)
             clients.append(client)
         print(f"[{database}] {args.workers} interviewers for {args.seconds} s…", flush=True)
+        load_before = os.getloadavg()[0]
+        server_cpu_before = process_cpu_seconds(server.process.pid)
+        client_cpu_before = own_cpu_seconds()
         start_at = time.monotonic()
         deadline = start_at + args.seconds
         threads = [
@@ -185,11 +205,19 @@ def run(database: str, args) -> dict:
         for thread in threads:
             thread.join(timeout=args.seconds + 120)
         duration = time.monotonic() - start_at
+        server_cpu_after = process_cpu_seconds(server.process.pid)
+        client_cpu = own_cpu_seconds() - client_cpu_before
+        load_after = os.getloadavg()[0]
     finally:
         server.stop()
     stored = stored_answers(directory, database_url)
     lost = [key for key, value in recorder.acknowledged.items() if stored.get(key) != value]
     every = [v for values in recorder.latencies.values() for v in values]
+    server_cpu = (
+        server_cpu_after - server_cpu_before
+        if server_cpu_before is not None and server_cpu_after is not None
+        else None
+    )
     result = {
         "database": database,
         "seconds": round(duration, 1),
@@ -205,6 +233,13 @@ def run(database: str, args) -> dict:
         "answers_acknowledged": len(recorder.acknowledged),
         "answers_lost": len(lost),
         "interviews_completed": recorder.completed,
+        "server_cpu_ms_per_request": (
+            round(1000 * server_cpu / len(every), 2) if server_cpu is not None and every else None
+        ),
+        "client_cpu_ms_per_request": round(1000 * client_cpu / len(every), 2) if every else None,
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(load_after, 2),
+        "cores": os.cpu_count(),
         "by_request": {
             label: {
                 "n": len(values),
@@ -239,14 +274,16 @@ def main() -> None:
     print(f"\n{args.workers} interviewers, {args.seconds:g} s, think time mean {args.think:g} s")
     print(
         "\n| Database | Requests/s | p50 ms | p95 ms | p99 ms | Errors | Answers acknowledged "
-        "| Answers lost | Interviews completed |"
+        "| Answers lost | Interviews completed | Server CPU ms/request | Load average |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r['database']} | {r['requests_per_second']} | {r['p50_ms']} | {r['p95_ms']} "
             f"| {r['p99_ms']} | {r['errors']} | {r['answers_acknowledged']} "
-            f"| {r['answers_lost']} | {r['interviews_completed']} |"
+            f"| {r['answers_lost']} | {r['interviews_completed']} "
+            f"| {r['server_cpu_ms_per_request']} "
+            f"| {r['load_average_before']}–{r['load_average_after']} |"
         )
 
 

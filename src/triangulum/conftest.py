@@ -66,7 +66,10 @@ def axe_script():
 
 
 DEMO_PASSWORD = "triangulum-demo"
-BROWSER_DEMO_DATABASE = "triangulum_browser_demo"
+# One per pytest-xdist worker: each worker builds and serves its own demo.
+BROWSER_DEMO_DATABASE = "triangulum_browser_demo" + (
+    f"_{os.environ['PYTEST_XDIST_WORKER']}" if os.environ.get("PYTEST_XDIST_WORKER") else ""
+)
 
 
 def _free_port() -> int:

@@ -113,6 +113,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Keep each server thread's connection between requests, as for PostgreSQL:
+            # opening one and running the pragmas above costs more than most page views.
+            "CONN_MAX_AGE": 60,
         }
     }
 

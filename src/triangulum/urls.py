@@ -23,4 +23,6 @@ urlpatterns = [
         include("triangulum.casework.urls_initiatives"),
     ),
     path("studies/<slug:slug>/analysis/", include("triangulum.analysis.urls")),
+    path("studies/<slug:slug>/integration/", include("triangulum.integration.urls")),
+    path("studies/<slug:slug>/reports/", include("triangulum.reports.urls")),
 ]

@@ -140,7 +140,13 @@ def register_for(study: Study) -> Register:
         )
         for o in organisations
     ]
-    terms = [
+    terms = _key_terms(key)
+    return Register(people, named, terms, pz.NameFinder(people, named, terms))
+
+
+def _key_terms(key: list[Pseudonym]) -> list[pz.Term]:
+    """The names in the key, as terms a finder looks for (patterns are found by shape)."""
+    return [
         pz.Term(
             p.original,
             p.kind,
@@ -154,7 +160,6 @@ def register_for(study: Study) -> Register:
         for p in key
         if p.kind not in PATTERN_KINDS
     ]
-    return Register(people, named, terms, pz.NameFinder(people, named, terms))
 
 
 # --- scanning -------------------------------------------------------------------------
@@ -178,8 +183,15 @@ def _scan(source: Source, register: Register) -> ScanResult:
         if same is not None:
             keep_ids.add(same.id)
             continue
-        # A decision already made on an overlapping span stands.
-        if any(c.start < candidate.end and candidate.start < c.end for c in decided):
+        # A decision already made on an overlapping span stands, unless the new span
+        # holds it whole: a longer name found since ("Quillfeather-Jones" around an
+        # accepted "Quillfeather", whose other half would otherwise show) is proposed.
+        if any(
+            c.start < candidate.end
+            and candidate.start < c.end
+            and not (candidate.start <= c.start and c.end <= candidate.end)
+            for c in decided
+        ):
             continue
         new.append(
             PseudonymCandidate(
@@ -524,22 +536,36 @@ def key_rows(study: Study) -> list[Pseudonym]:
 
 def label_anonymiser(study: Study):
     """A function that pseudonymises short labels (titles, case names, memo text) with the
-    key as it stands: every original in the key, as a whole word, becomes ``[pseudonym]``."""
-    key = sorted(
-        Pseudonym.objects.filter(study=study).values_list("original", "replacement"),
-        key=lambda pair: -len(pair[0]),
-    )
-    if not key:
+    key as it stands: every original in the key, as a whole word in any case, becomes
+    ``[pseudonym]``, and so do the forms the finder knows of a name in the key (possessive,
+    double-barrelled, with initials, broken across a line)."""
+    rows = sorted(Pseudonym.objects.filter(study=study), key=lambda p: -len(p.original))
+    if not rows:
         return lambda text: text
-    table = {original.casefold(): replacement for original, replacement in key}
+    table = {p.original.casefold(): p.replacement for p in rows}
     pattern = re.compile(
-        r"(?<!\w)(?:" + "|".join(re.escape(o) for o, _ in key) + r")(?!\w)", re.IGNORECASE
+        r"(?<!\w)(?:" + "|".join(re.escape(p.original) for p in rows) + r")(?!\w)",
+        re.IGNORECASE,
     )
+    finder = pz.NameFinder(terms=_key_terms(rows))
 
     def anonymise_label(text: str) -> str:
         if not text:
             return text
-        return pattern.sub(lambda m: f"[{table[m.group().casefold()]}]", text)
+        found = [
+            *finder.find(text),
+            *(
+                pz.Candidate(
+                    m.start(), m.end(), m.group(), "key", None, table[m.group().casefold()]
+                )
+                for m in pattern.finditer(text)
+            ),
+        ]
+        replaced, _ = pz.anonymise(
+            text,
+            [pz.Replacement(c.start, c.end, c.suggestion) for c in pz.resolve_overlaps(found)],
+        )
+        return replaced
 
     return anonymise_label
 

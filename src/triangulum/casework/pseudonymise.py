@@ -20,6 +20,7 @@ import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 PARTICIPANT = "participant"
 ORGANISATION = "organisation"
@@ -86,6 +87,10 @@ TITLES = (
     "Sister",
 )
 _TITLE_SET = {t.lower() for t in TITLES}
+
+# Hyphen-minus, hyphen, non-breaking hyphen, and an en dash written without spaces
+# ("Threlkeld-Smith", "Threlkeld–Smith").
+_HYPHENS = "-‐‑–"
 
 
 @dataclass(frozen=True)
@@ -177,10 +182,25 @@ def person_variants(full_name: str) -> list[str]:
     if len(tokens) > 1:
         variants.add(f"{tokens[0]} {surname}")
         variants.add(tokens[0])
+    # Surnames as people shorten them: each part of a double-barrelled surname
+    # ("Threlkeld-Smith" → "Threlkeld", "Smith"), and, when the register gives three or
+    # more names, the last two (an unhyphenated double-barrelled "Threlkeld Smith") and
+    # the middle ones, which may be part of the surname.
+    surnames = {surname}
+    parts = [p for p in re.split(f"[{_HYPHENS}]", surname) if len(p) > 1]
+    if len(parts) > 1:
+        surnames.update(p for p in parts if p.casefold() not in _SMALL_WORDS)
+    if len(tokens) > 2:
+        surnames.add(" ".join(tokens[-2:]))
+        surnames.update(t for t in tokens[1:-1] if len(t) > 1 and t.casefold() not in _SMALL_WORDS)
+    variants |= surnames
+    if len(tokens) > 1:
+        variants.update(f"{tokens[0]} {s}" for s in surnames)
     titles = set(TITLES) | ({title} if title else set())
     for t in titles:
-        variants.add(f"{t} {surname}")
-        variants.add(f"{t}. {surname}")
+        for s in surnames:
+            variants.add(f"{t} {s}")
+            variants.add(f"{t}. {s}")
         variants.add(f"{t} {' '.join(tokens)}")
     return sorted(variants, key=lambda v: (-len(v), v))
 
@@ -302,13 +322,26 @@ def find_patterns(text: str) -> list[Candidate]:
 
 # Names are matched word by word (a dictionary of word sequences, not one huge regular
 # expression), so a register of thousands of practices scans as fast as a handful.
-_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+# A word keeps its inner apostrophes ("O'Brien", "Okafor's") but not its hyphens: the
+# parts of "Threlkeld-Smith" are words of their own, so a double-barrelled name matches
+# with or without its hyphen, and each part can match by itself.
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
 # Between the words of a name: spaces, or a full stop or comma and spaces ("Dr. Okafor",
-# "Airedale, Wharfedale and Craven").
-_NAME_GAP = re.compile(r"[.,]?[ \t]+|\.\n?|[ \t]*\n[ \t]*")
+# "Airedale, Wharfedale and Craven"), and at most one line break ("Grace\nOkafor").
+_NAME_GAP = re.compile(r"[.,]?[ \t]*(?:\r?\n[ \t]*)?")
+# Within a compound: a hyphen, perhaps at the end of a line ("Threlkeld-\nSmith").
+_HYPHEN_GAP = re.compile(rf"[{_HYPHENS}](?:[ \t]*\r?\n[ \t]*)?")
+# Where a word was broken to fit a line ("Quill-\nfeather") or carries a soft hyphen.
+_BROKEN_WORD_GAP = re.compile(rf"[{_HYPHENS}][ \t]*\r?\n[ \t]*|\u00ad(?:\r?\n)?")
 # Words a name may carry in lower case ("Wharfedale and Craven").
 _SMALL_WORDS = {"and", "of", "the", "on", "upon", "in", "with", "for", "at", "by", "de", "la"}
 MAX_NAME_WORDS = 10
+# Initials between a title and a surname ("Dr J. R. Quillfeather") are passed over; "A"
+# and "I" count as initials only with a full stop, being words on their own.
+_MAX_INITIALS = 4
+
+# How two neighbouring tokens are joined.
+_NAME, _HYPHEN, _BROKEN = "name", "hyphen", "broken"
 
 
 @dataclass(frozen=True)
@@ -321,8 +354,85 @@ class Term:
     label: str
 
 
+def _fold(word: str) -> str:
+    return word.casefold().replace("’", "'")
+
+
 def _words(phrase: str) -> tuple[str, ...]:
-    return tuple(w.casefold() for w in _WORD.findall(phrase))
+    return tuple(_fold(w) for w in _WORD.findall(phrase))
+
+
+def _is_capitalised(word: str) -> bool:
+    return word[:1].isupper()
+
+
+class _Token(NamedTuple):
+    start: int
+    end: int
+    word: str  # as written
+    # How this token may join the one before it: any of _NAME, _HYPHEN, _BROKEN.
+    join: frozenset[str]
+    initial: bool
+
+
+_NO_JOIN: frozenset[str] = frozenset()
+# The gaps nearly every pair of words has, decided once.
+_JOINS = {
+    " ": frozenset({_NAME}),
+    ", ": frozenset({_NAME}),
+    ". ": frozenset({_NAME}),
+    "\n": frozenset({_NAME}),
+    "-": frozenset({_HYPHEN}),
+    ": ": _NO_JOIN,
+    "; ": _NO_JOIN,
+    "\n\n": _NO_JOIN,
+}
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    previous_end = None
+    for m in _WORD.finditer(text):
+        join = _NO_JOIN
+        if previous_end is not None:
+            gap = text[previous_end : m.start()]
+            join = _JOINS.get(gap)
+            if join is None:
+                join = frozenset(
+                    kind
+                    for kind, pattern in (
+                        (_NAME, _NAME_GAP),
+                        (_HYPHEN, _HYPHEN_GAP),
+                        (_BROKEN, _BROKEN_WORD_GAP),
+                    )
+                    if pattern.fullmatch(gap)
+                )
+        word = m.group()
+        initial = (
+            len(word) == 1
+            and word.isupper()
+            and (word not in "AI" or text[m.end() : m.end() + 1] == ".")
+        )
+        tokens.append(_Token(m.start(), m.end(), word, join, initial))
+        previous_end = m.end()
+    return tokens
+
+
+def _possessive(text: str, word: str, end: int) -> tuple[str, int] | None:
+    """The name inside a possessive ("Okafor's", "Okafor’s", "the Quillfeathers'"): its
+    folded form and where it ends, so the suffix stays outside the replacement."""
+    folded = _fold(word)
+    if len(folded) > 3 and folded.endswith("'s"):
+        return folded[:-2], end - 2
+    after = text[end : end + 2]
+    if (
+        len(folded) > 2
+        and folded.endswith("s")
+        and after[:1] in ("'", "’")
+        and not after[1:2].isalnum()
+    ):
+        return folded[:-1], end - 1
+    return None
 
 
 class NameFinder:
@@ -344,7 +454,8 @@ class NameFinder:
                 self._add(variant, ORGANISATION, (ORGANISATION, org.key), org.label)
         for term in terms:
             self._add(term.text, term.kind, term.ref, term.label)
-        self._longest = max((len(k) for k in self._table), default=0)
+        # Every proper prefix of a name, so a scan stops as soon as no name can follow.
+        self._prefixes = {k[:n] for k in self._table for n in range(1, len(k))}
 
     def _add(self, phrase: str, kind: str, ref, label: str) -> None:
         words = _words(phrase)
@@ -354,31 +465,99 @@ class NameFinder:
     def find(self, text: str) -> list[Candidate]:
         if not self._table:
             return []
-        tokens = list(_WORD.finditer(text))
+        tokens = _tokens(text)
         found = []
         for i, first in enumerate(tokens):
-            if not first.group()[:1].isupper():
-                continue  # a name starts with a capital letter (or a digit-free capital)
-            best = None
-            words: list[str] = []
-            for j in range(i, min(i + self._longest, len(tokens))):
-                token = tokens[j]
-                if j > i and not _NAME_GAP.fullmatch(text, tokens[j - 1].end(), token.start()):
-                    break
-                word = token.group()
-                folded = word.casefold()
-                if folded not in _SMALL_WORDS and not word[:1].isupper():
-                    break
-                words.append(folded)
-                entries = self._table.get(tuple(words))
-                if entries:
-                    best = (token.end(), entries)
-            if best:
-                end, entries = best
-                found.append(
-                    self._candidate(first.start(), end, text[first.start() : end], entries)
-                )
+            if not _is_capitalised(first.word):
+                continue  # a name starts with a capital letter ("Hope", not "hope")
+            match = self._longest_from(text, tokens, i)
+            if match is None:
+                continue
+            end, last, entries = match
+            start = first.start
+            if all(
+                kind == PARTICIPANT or (ref or ("",))[0] == PARTICIPANT for kind, ref, _ in entries
+            ):
+                start, end = self._whole_compound(text, tokens, i, last, end, entries)
+            found.append(self._candidate(start, end, text[start:end], entries))
         return found
+
+    def _longest_from(self, text: str, tokens: list[_Token], i: int):
+        """The longest name starting at token ``i``: (end, last token index, entries)."""
+        best = None  # (end, words, last, entries)
+        # (next token index, words so far, initials passed over)
+        stack: list[tuple[int, tuple[str, ...], int]] = [(i, (), 0)]
+        while stack:
+            j, words, skipped = stack.pop()
+            if j >= len(tokens):
+                continue
+            token = tokens[j]
+            if j > i and not token.join:
+                continue
+            if j > i and not words and _NAME not in token.join:
+                continue  # after leading initials, a space or full stop
+            after_hyphen = j > i and bool(words) and _HYPHEN in token.join
+            if j > i and not (token.join & {_NAME, _HYPHEN}):
+                units = []
+            else:
+                units = [(token.word, token.end, j)]
+            # A word broken across a line: "Quill-" + "feather" reads as one word.
+            if j + 1 < len(tokens) and _BROKEN in tokens[j + 1].join:
+                nxt = tokens[j + 1]
+                units.append((token.word + nxt.word, nxt.end, j + 1))
+            for word, end, last in units:
+                folded = _fold(word)
+                if not (_is_capitalised(word) or folded in _SMALL_WORDS or after_hyphen):
+                    continue
+                whole = (*words, folded)
+                if whole in self._table and (best is None or end > best[0]):
+                    best = (end, last, self._table[whole])
+                if whole in self._prefixes and len(whole) < MAX_NAME_WORDS:
+                    stack.append((last + 1, whole, skipped))
+                possessive = _possessive(text, word, end)
+                if possessive is not None:
+                    base, base_end = possessive
+                    owned = (*words, base)
+                    if owned in self._table and (best is None or base_end > best[0]):
+                        best = (base_end, last, self._table[owned])
+            if token.initial and skipped < _MAX_INITIALS and (j == i or _NAME in token.join):
+                stack.append((j + 1, words, skipped + 1))
+        return best
+
+    def _single_entity(self, folded: str, entries) -> bool:
+        """Whether the word alone names someone other than the match does."""
+        own = {ref for _, ref, _ in entries}
+        other = self._table.get((folded,), set())
+        return any(ref not in own for _, ref, _ in other)
+
+    def _whole_compound(self, text, tokens, i, last, end, entries) -> tuple[int, int]:
+        """Widen a person's name to the whole of a double-barrelled name it is part of
+        ("Smith-Quillfeather", "Quillfeather-Jones"), unless the other part is someone
+        else's name ("Okafor-Raman" stays two names) or not a name ("Quillfeather-led")."""
+        start = tokens[i].start
+        k = i
+        while (
+            k > 0
+            and _HYPHEN in tokens[k].join
+            and _is_capitalised(tokens[k - 1].word)
+            and not self._single_entity(_fold(tokens[k - 1].word), entries)
+        ):
+            k -= 1
+            start = tokens[k].start
+        k = last
+        while (
+            end == tokens[k].end
+            and k + 1 < len(tokens)
+            and _HYPHEN in tokens[k + 1].join
+            and _is_capitalised(tokens[k + 1].word)
+        ):
+            nxt = tokens[k + 1]
+            part, part_end = _possessive(text, nxt.word, nxt.end) or (_fold(nxt.word), nxt.end)
+            if self._single_entity(part, entries):
+                break
+            k += 1
+            end = part_end
+        return start, end
 
     @staticmethod
     def _candidate(start, end, matched, entries) -> Candidate:

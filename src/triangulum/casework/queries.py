@@ -15,15 +15,18 @@ that has a blind ``ReliabilityAssignment`` listing the coder (see ``visible_codi
 from __future__ import annotations
 
 import bisect
+import sys
+import threading
 import unicodedata
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Aggregate, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models import Aggregate, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from triangulum.studies.models import Study
 
@@ -236,6 +239,11 @@ class CaseIndex:
                 who.append((participant_id, role))
             self._speaker_turns = turns
         return self._speaker_turns
+
+    def participant_turns(self) -> Mapping[int, tuple]:
+        """Sources with turns linked to participants, when participant cases exist (their
+        codings' cases depend on the turns they overlap); empty otherwise."""
+        return self._turns() if self.participant_cases else {}
 
     def speakers(self, source_id: int, start: int, end: int) -> list[tuple[int, str]]:
         """(participant id, role category) of each known speaker in a turn overlapping."""
@@ -477,15 +485,48 @@ def segments_for_code(
     attributes ({name: value} on a case). A value may be a list (any of them); keys combine
     with AND. ``visible_to`` applies the blind-coding rule for that user.
     """
+    return segment_page(
+        study,
+        code,
+        include_subcodes=include_subcodes,
+        case_filters=case_filters,
+        coder=coder,
+        visible_to=visible_to,
+        limit=limit,
+        offset=offset,
+    ).segments
+
+
+@dataclass(frozen=True)
+class SegmentPage:
+    segments: list[Segment]
+    total: int  # segments on all pages
+    offset: int
+
+
+def segment_page(
+    study: Study,
+    code,
+    *,
+    include_subcodes: bool = True,
+    case_filters: Mapping | None = None,
+    coder=None,
+    visible_to=None,
+    limit: int | None = 50,
+    offset: int = 0,
+) -> SegmentPage:
+    """One page of ``segments_for_code`` (same arguments) and how many there are in all:
+    for a page that shows a few dozen segments of thousands, only those are built."""
     code_id = _as_id(code)
     _check_codes(study, [code_id])
     ids = descendant_ids(study, [code_id])[code_id] if include_subcodes else {code_id}
     rows, index = _coding_rows(
         study, code_ids=ids, coder=coder, visible_to=visible_to, case_filters=case_filters
     )
+    total = len(rows)
     if offset or limit is not None:
         rows = rows[offset : None if limit is None else offset + limit]
-    return _segments(rows, index)
+    return SegmentPage(_segments(rows, index), total, offset)
 
 
 def segments_by_ids(study: Study, coding_ids: Iterable[int], *, visible_to=None) -> list[Segment]:
@@ -497,200 +538,340 @@ def segments_by_ids(study: Study, coding_ids: Iterable[int], *, visible_to=None)
     return _segments(rows, CaseIndex(study, {r[SOURCE] for r in rows}))
 
 
-# Below this many segments, two indexed look-ups per segment beat reading every turn of
-# their sources (measured on the benchmark: 2,500 segments 25-45 ms against 65-150 ms).
-_SPEAKER_LOOKUPS_UP_TO = 4000
+# --- source texts and speaker turns, kept between queries -------------------------------
+
+# The most the source cache may hold (texts, their case-folded form, speaker turns):
+# the benchmark's 500 transcripts of 8,000 words take about 100 MiB of it.
+SOURCE_CACHE_BYTES = 256 * 2**20
 
 
-def _speakers(rows: list[tuple]) -> dict[int, tuple[str, str]]:
-    """Coding id → (speaker label of the turn where it starts, of the last turn it
-    overlaps); "" where there is none."""
-    if len(rows) <= _SPEAKER_LOOKUPS_UP_TO:
-        return _speakers_by_lookup([r[ID] for r in rows])
-    found = _speakers_at_once(rows)
-    if found is not None:
+@dataclass
+class _Turns:
+    """A source's speaker turns in (start, id) order, as arrays."""
+
+    starts: object  # numpy int64
+    ends: object  # numpy int64
+    labels: list[str]
+    disjoint: bool  # no turn starts before the one before it ends
+    last_end: int  # the latest end (0 without turns)
+
+    @property
+    def size(self) -> int:
+        return self.starts.nbytes + self.ends.nbytes + 64 * len(self.labels)
+
+
+@dataclass
+class _SourceEntry:
+    text: str
+    folded: str | None = None  # the text as search compares it, made when first searched
+    turns: _Turns | None = None  # made when a query first needs the speakers
+
+    @property
+    def size(self) -> int:
+        size = sys.getsizeof(self.text)
+        if self.folded is not None and self.folded is not self.text:
+            size += sys.getsizeof(self.folded)
+        if self.turns is not None:
+            size += self.turns.size
+        return size
+
+
+class _SourceCache:
+    """Source texts, with their case-folded form and speaker turns, kept in this process so
+    that a query reads them from the database once rather than at every call (reading
+    and, on PostgreSQL, decompressing 500 texts of 64 KB is most of a retrieval's time).
+
+    A source's text and turns never change after import (ADR 0014; pseudonymisation
+    writes anonymised copies, not the source), so an entry stays right for as long as
+    the source exists. Entries are keyed by the database and the source's id, guid and
+    creation time: a source that reuses the id of one deleted or rolled back (a test, a
+    re-created database) is never given the other's text. Least recently used entries
+    go first once ``SOURCE_CACHE_BYTES`` is reached. See ADR 0021.
+    """
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self.entries: OrderedDict[tuple, _SourceEntry] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.size = 0
+
+    def _get(self, key) -> _SourceEntry | None:
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    def _put(self, key, entry: _SourceEntry, grown: int) -> None:
+        if key not in self.entries:
+            self.entries[key] = entry
+        self.size += grown
+        while self.size > self.budget and len(self.entries) > 1:
+            _, dropped = self.entries.popitem(last=False)
+            self.size -= dropped.size
+
+    def texts(self, keys: Mapping[int, tuple | None]) -> dict[int, str]:
+        """Source id → text, for the sources whose keys (``_source_key``) are given."""
+        found, missing = {}, []
+        with self.lock:
+            for source_id, key in keys.items():
+                entry = self._get(key)
+                if entry is None:
+                    missing.append(source_id)
+                else:
+                    found[source_id] = entry.text
+        if missing:
+            # (No ordering: sorting would make the database copy every text through its
+            # sorter.)
+            loaded = Source.objects.filter(pk__in=missing).order_by()
+            for source_id, text in loaded.values_list("id", "text"):
+                found[source_id] = text
+                key = keys[source_id]
+                if key is None:
+                    continue
+                with self.lock:
+                    if key not in self.entries:
+                        entry = _SourceEntry(text)
+                        self._put(key, entry, entry.size)
         return found
-    find = _speaker_finder({r[SOURCE] for r in rows})
-    return {r[ID]: find(r[SOURCE], r[START], r[END]) for r in rows}
+
+    def folded(self, keys: Mapping[int, tuple | None], texts: Mapping[int, str]) -> dict[int, str]:
+        """Source id → case-folded text (``_fold``), made once per source."""
+        found = {}
+        for source_id, key in keys.items():
+            if source_id not in texts:  # (deleted since its key was read)
+                continue
+            with self.lock:
+                entry = self._get(key)
+                folded = entry.folded if entry is not None else None
+            if folded is None:
+                text = texts[source_id]
+                folded = _fold(text)
+                if folded == text:
+                    folded = text
+                with self.lock:
+                    entry = self._get(key)
+                    if entry is not None and entry.folded is None:
+                        entry.folded = folded
+                        grown = 0 if folded is entry.text else sys.getsizeof(folded)
+                        self._put(key, entry, grown)
+            found[source_id] = folded
+        return found
+
+    def turns(self, keys: Mapping[int, tuple | None]) -> dict[int, _Turns]:
+        """Source id → its speaker turns."""
+        import numpy as np
+
+        found, missing = {}, []
+        with self.lock:
+            for source_id, key in keys.items():
+                entry = self._get(key)
+                if entry is not None and entry.turns is not None:
+                    found[source_id] = entry.turns
+                else:
+                    missing.append(source_id)
+        if not missing:
+            return found
+        rows: dict[int, tuple[list, list, list]] = {s: ([], [], []) for s in missing}
+        labels_seen: dict[str, str] = {}
+        for source_id, start, end, label in (
+            Turn.objects.filter(source_id__in=missing)
+            .order_by("source_id", "start", "id")
+            .values_list("source_id", "start", "end", "speaker_label")
+        ):
+            starts, ends, labels = rows[source_id]
+            starts.append(start)
+            ends.append(end)
+            label = label or ""
+            labels.append(labels_seen.setdefault(label, label))
+        for source_id, (starts, ends, labels) in rows.items():
+            starts_array = np.array(starts, dtype=np.int64)
+            ends_array = np.array(ends, dtype=np.int64)
+            turns = _Turns(
+                starts_array,
+                ends_array,
+                labels,
+                bool((starts_array[1:] >= ends_array[:-1]).all()),
+                max(ends, default=0),
+            )
+            found[source_id] = turns
+            with self.lock:
+                entry = self._get(keys[source_id])
+                if entry is not None and entry.turns is None:
+                    entry.turns = turns
+                    self._put(keys[source_id], entry, turns.size)
+        return found
 
 
-class _JoinedLabels(Aggregate):
-    """A group's texts joined with the unit separator (U+001F)."""
-
-    function = "GROUP_CONCAT"
-    template = "%(function)s(%(expressions)s, char(31))"
-    output_field = TextField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(
-            compiler,
-            connection,
-            function="STRING_AGG",
-            template="%(function)s(%(expressions)s, chr(31))",
-            **extra_context,
-        )
+_SOURCE_CACHE = _SourceCache(SOURCE_CACHE_BYTES)
 
 
-def _speakers_at_once(rows: list[tuple]) -> dict[int, tuple[str, str]] | None:
-    """The speakers of many segments from their sources' turns, grouped by source in the
-    database and searched all at once; None where turns overlap (or a label holds the
-    separator), which the general search handles."""
+def clear_source_cache() -> None:
+    """Forget the source texts kept in this process (for benchmarks timing a first query,
+    and for tests); queries read them again as needed."""
+    _SOURCE_CACHE.clear()
+
+
+def _source_key(source_id: int, guid: str, created: str | None) -> tuple | None:
+    if created is None:  # (a source created between two reads: not kept)
+        return None
+    return (connection.alias, connection.settings_dict.get("NAME"), source_id, guid, created)
+
+
+def _sources_with_keys(
+    study: Study, source_ids: Iterable[int] | None = None, *, in_title_order: bool = False
+) -> tuple[list[int], dict[int, str], dict[int, tuple | None]]:
+    """The study's sources (or those of ``source_ids``; in title order if asked): their
+    ids, titles and source-cache keys."""
+    sources = Source.objects.filter(study=study)
+    wanted = None
+    if source_ids is not None:
+        wanted = set(source_ids)
+        # A long list of ids costs more to send than the study's other rows.
+        if len(wanted) <= 100:
+            sources = sources.filter(pk__in=list(wanted))
+    # Creation times come from the index on source (study, created_at) alone (migration
+    # 0004): SQLite reaches a column stored after the text only through the text's
+    # overflow pages, which costs about as much as reading the text.
+    created = dict(
+        sources.order_by()
+        .annotate(created_text=Cast("created_at", TextField()))
+        .values_list("id", "created_text")
+    )
+    ordered = sources.order_by("title", "id") if in_title_order else sources.order_by()
+    ids, titles, keys = [], {}, {}
+    for source_id, title, guid in ordered.annotate(guid_text=Cast("guid", TextField())).values_list(
+        "id", "title", "guid_text"
+    ):
+        if wanted is not None and source_id not in wanted:
+            continue
+        ids.append(source_id)
+        titles[source_id] = title
+        keys[source_id] = _source_key(source_id, guid, created.get(source_id))
+    return ids, titles, keys
+
+
+def _speaker_labels(rows: list[tuple], turns: Mapping[int, _Turns]) -> tuple[list[str], list[str]]:
+    """For each coding row: the speaker label of the latest-starting turn that covers its
+    start, and of the latest-starting turn it overlaps ("" where there is none)."""
     import numpy as np
 
-    groups = list(
-        Turn.objects.filter(source_id__in={r[SOURCE] for r in rows})
-        .order_by()
-        .values("source_id")
-        .annotate(
-            joined_starts=_Joined("start"),
-            joined_ends=_Joined("end"),
-            joined_labels=_JoinedLabels("speaker_label"),
-        )
-        .values_list("source_id", "joined_starts", "joined_ends", "joined_labels")
-    )
-    if not groups:
-        return {r[ID]: ("", "") for r in rows}
-    sizes = [g[1].count(",") + 1 for g in groups]
-    labels = [label for g in groups for label in g[3].split("\x1f")]
-    if len(labels) != sum(sizes):
-        return None
-    starts = _numbers(",".join(g[1] for g in groups))
-    ends = _numbers(",".join(g[2] for g in groups))
-    width = int(max(int(ends.max()), max(r[END] for r in rows))) + 1
-    rank = {g[0]: i for i, g in enumerate(groups)}
-    shift = np.repeat(np.arange(len(groups), dtype=np.int64), sizes) * width
-    starts, ends = starts + shift, ends + shift
-    order = np.lexsort((ends, starts))
-    starts, ends = starts[order], ends[order]
-    if (starts[1:] < ends[:-1]).any():
-        return None
-    # A source without turns gets a shift past every source: nothing is found there.
-    row_shift = np.array([rank.get(r[SOURCE], len(groups)) * width for r in rows], dtype=np.int64)
-    row_starts = np.array([r[START] for r in rows], dtype=np.int64) + row_shift
-    row_ends = np.array([r[END] for r in rows], dtype=np.int64) + row_shift
-    # Non-overlapping turns: the latest turn starting at or before a position is the
-    # only one that can cover it.
-    first = np.searchsorted(starts, row_starts, side="right") - 1
-    last = np.searchsorted(starts, row_ends, side="left") - 1
-    first_ok = (first >= 0) & (ends[np.maximum(first, 0)] > row_starts)
-    last_ok = (last >= 0) & (ends[np.maximum(last, 0)] > row_starts)
-    order_list = order.tolist()
-    result = {}
-    for r, f, f_ok, la, la_ok in zip(
-        rows, first.tolist(), first_ok.tolist(), last.tolist(), last_ok.tolist(), strict=True
-    ):
-        result[r[ID]] = (
-            labels[order_list[f]] if f_ok else "",
-            labels[order_list[la]] if la_ok else "",
-        )
-    return result
+    count = len(rows)
+    firsts, lasts = [""] * count, [""] * count
+    # Sources whose turns do not overlap (the usual case) are searched all at once: each
+    # source shifted past the one before on one axis, where the latest turn starting
+    # before a position is the only one that can cover it.
+    disjoint = sorted(s for s, t in turns.items() if t.disjoint and t.labels)
+    if disjoint:
+        row_sources = np.fromiter((r[SOURCE] for r in rows), dtype=np.int64, count=count)
+        row_starts = np.fromiter((r[START] for r in rows), dtype=np.int64, count=count)
+        row_ends = np.fromiter((r[END] for r in rows), dtype=np.int64, count=count)
+        width = 1 + max(max(turns[s].last_end for s in disjoint), int(row_ends.max()))
+        ids = np.array(disjoint, dtype=np.int64)
+        # Rows of other sources go past the last of these, where nothing covers them.
+        rank = np.minimum(np.searchsorted(ids, row_sources), len(ids) - 1)
+        rank[ids[rank] != row_sources] = len(ids)
+        starts = np.concatenate([turns[s].starts + i * width for i, s in enumerate(disjoint)])
+        ends = np.concatenate([turns[s].ends + i * width for i, s in enumerate(disjoint)])
+        labels = np.array([*(x for s in disjoint for x in turns[s].labels), ""], dtype=object)
+        row_starts += rank * width
+        row_ends += rank * width
+        first = np.searchsorted(starts, row_starts + 1, side="left") - 1
+        last = np.searchsorted(starts, row_ends, side="left") - 1
+        # A turn of an earlier source ends before this source's shift: never "covering".
+        none = len(labels) - 1
+        first[(first < 0) | (ends[np.maximum(first, 0)] <= row_starts)] = none
+        last[(last < 0) | (ends[np.maximum(last, 0)] <= row_starts)] = none
+        firsts, lasts = labels[first].tolist(), labels[last].tolist()
+    general = {s for s, t in turns.items() if not t.disjoint}
+    if general:
+        for i, r in enumerate(rows):
+            if r[SOURCE] in general:
+                t = turns[r[SOURCE]]
+                firsts[i] = _last_covering(t, r[START] + 1, r[START])
+                lasts[i] = _last_covering(t, r[END], r[START])
+    return firsts, lasts
 
 
-def _speakers_by_lookup(coding_ids: list[int]) -> dict[int, tuple[str, str]]:
-    first = Turn.objects.filter(
-        source_id=OuterRef("source_id"), start__lte=OuterRef("start"), end__gt=OuterRef("start")
-    ).order_by("-start")
-    last = Turn.objects.filter(
-        source_id=OuterRef("source_id"), start__lt=OuterRef("end"), end__gt=OuterRef("start")
-    ).order_by("-start")
-    result = {}
-    for at in range(0, len(coding_ids), 2000):
-        rows = (
-            Coding.objects.filter(pk__in=coding_ids[at : at + 2000])
-            .annotate(
-                first_speaker=Subquery(first.values("speaker_label")[:1]),
-                last_speaker=Subquery(last.values("speaker_label")[:1]),
-            )
-            .values_list("id", "first_speaker", "last_speaker")
-        )
-        for pk, first_label, last_label in rows:
-            result[pk] = (first_label or "", last_label or "")
-    return result
+def _last_covering(turns: _Turns, before: int, reaching: int) -> str:
+    """Label of the latest-starting turn with start < ``before`` and end > ``reaching``
+    (turns that may overlap: walked back as far as the longest turn can reach)."""
+    import numpy as np
 
-
-def _speaker_finder(source_ids: Iterable[int]):
-    """A function giving, for a span of a source, the speaker label of the turn where it
-    starts and of the last turn it overlaps ("" where none), from one fetch of the turns."""
-    turns: dict[int, tuple[list[int], list[int], list[str]]] = {}
-    for source_id, start, end, label in (
-        Turn.objects.filter(source_id__in=list(source_ids))
-        .order_by("source_id", "start", "id")
-        .values_list("source_id", "start", "end", "speaker_label")
-    ):
-        starts, ends, labels = turns.setdefault(source_id, ([], [], []))
-        starts.append(start)
-        ends.append(end)
-        labels.append(label)
-    # Turns normally do not overlap; the longest one bounds how far back a turn that
-    # still covers a position can start, should they ever overlap.
-    longest = {
-        sid: max((e - s for s, e in zip(t[0], t[1], strict=True)), default=0)
-        for sid, t in turns.items()
-    }
-
-    def last_covering(source_id: int, before: int, reaching: int) -> str:
-        """Label of the latest-starting turn with start < ``before`` and end > ``reaching``."""
-        starts, ends, labels = turns[source_id]
-        floor = reaching - longest[source_id]
-        at = bisect.bisect_left(starts, before) - 1
-        while at >= 0 and starts[at] >= floor:
-            if ends[at] > reaching:
-                return labels[at] or ""
-            at -= 1
-        return ""
-
-    def speakers(source_id: int, start: int, end: int) -> tuple[str, str]:
-        if source_id not in turns:
-            return "", ""
-        return last_covering(source_id, start + 1, start), last_covering(source_id, end, start)
-
-    return speakers
+    starts, ends, labels = turns.starts, turns.ends, turns.labels
+    floor = reaching - int((ends - starts).max())
+    at = int(np.searchsorted(starts, before, side="left")) - 1
+    while at >= 0 and starts[at] >= floor:
+        if ends[at] > reaching:
+            return labels[at]
+        at -= 1
+    return ""
 
 
 def _segments(rows: list[tuple], index: CaseIndex) -> list[Segment]:
     if not rows:
         return []
-    source_ids = {r[SOURCE] for r in rows}
-    # Each source's text is read once and sliced here: a database substring per segment
-    # walks (SQLite) or decompresses (PostgreSQL) the whole text again for every row.
-    titles, texts = {}, {}
-    # (No ordering: sorting would make the database copy every text through its sorter.)
-    for pk, title, text in (
-        Source.objects.filter(pk__in=source_ids).order_by().values_list("id", "title", "text")
-    ):
-        titles[pk] = title
-        texts[pk] = text
+    _, titles, keys = _sources_with_keys(index.study, {r[SOURCE] for r in rows})
+    # Each source's text is read once (and kept: see _SourceCache) and sliced here: a
+    # database substring per segment walks (SQLite) or decompresses (PostgreSQL) the
+    # whole text again for every row.
+    texts = _SOURCE_CACHE.texts(keys)
+    firsts, lasts = _speaker_labels(rows, _SOURCE_CACHE.turns(keys))
     code_names = dict(Code.objects.filter(pk__in={r[CODE] for r in rows}).values_list("id", "name"))
     coder_names = dict(
         get_user_model()
         .objects.filter(pk__in={r[CODER] for r in rows})
         .values_list("id", "username")
     )
-    speakers = _speakers(rows)
     refs: dict[frozenset, tuple[CaseRef, ...]] = {}
+
+    def cases_of(row) -> tuple[CaseRef, ...]:
+        case_ids = frozenset(index.case_ids(row))
+        found = refs.get(case_ids)
+        if found is None:
+            found = refs[case_ids] = index.refs(case_ids)
+        return found
+
+    # The cases of a coding on a source without speakers linked to participants, and not
+    # itself linked to an initiative, are its source's: worked out once per source.
+    with_speakers = index.participant_turns()
+    by_coding = index.initiatives_by_coding
+    alone: dict[str, tuple[str, ...]] = {"": ()}  # a speaker label → (label,)
     segments = []
     append = segments.append
-    for r in rows:
-        source_id, code_id, coder_id = r[SOURCE], r[CODE], r[CODER]
-        first_label, last_label = speakers[r[ID]]
+    current = None
+    for row, first_label, last_label in zip(rows, firsts, lasts, strict=True):
+        coding_id, source_id, start, end, code_id, coder_id = row
+        if source_id != current:  # (rows come by source)
+            current, title, text = source_id, titles[source_id], texts[source_id]
+            source_cases = None
+            plain_source = source_id not in with_speakers
+        if plain_source and coding_id not in by_coding:
+            if source_cases is None:
+                source_cases = cases_of(row)
+            cases = source_cases
+        else:
+            cases = cases_of(row)
         if first_label == last_label:
-            labels = (first_label,) if first_label else ()
+            labels = alone.get(first_label)
+            if labels is None:
+                labels = alone[first_label] = (first_label,)
         else:
             labels = tuple(label for label in (first_label, last_label) if label)
-        case_ids = frozenset(index.case_ids(r))
-        cases = refs.get(case_ids)
-        if cases is None:
-            cases = refs[case_ids] = index.refs(case_ids)
         # Positional, in the order of Segment's fields (a few hundred thousand keyword
         # look-ups fewer for a large retrieval).
         append(
             Segment(
-                r[ID],
+                coding_id,
                 source_id,
-                titles[source_id],
-                r[START],
-                r[END],
-                texts[source_id][r[START] : r[END]],
+                title,
+                start,
+                end,
+                text[start:end],
                 code_id,
                 code_names[code_id],
                 coder_id,
@@ -731,28 +912,27 @@ def search_text(
     needle = _fold(unicodedata.normalize("NFC", query.replace("\r\n", "\n")).strip())
     if not needle:
         return []
-    sources = Source.objects.filter(study=study)
-    if source_ids is not None:
-        sources = sources.filter(pk__in=list(source_ids))
-    # Sources are searched in title order, a batch at a time, so that a common phrase
-    # stops after the first batches instead of reading every text; the order is taken
-    # from the database (its collation) without reading the texts through its sorter.
-    order = list(sources.order_by("title", "id").values_list("id", flat=True))
+    narrow = None
     # The database narrows the sources first (icontains is a case-insensitive match in
     # both SQLite, for ASCII, and PostgreSQL); non-ASCII needles are checked in Python.
     if needle.isascii():
         if connection.vendor == "postgresql":
-            # Upper-casing every text to match it costs PostgreSQL about 1 ms a source,
-            # more than reading it: ask only whether any source matches (answered from
-            # the trigram index where there is one; of any study, as a filter on the
-            # study would lead the planner to that column's index instead), then read
-            # the texts in batches.
+            # Upper-casing every text to match it costs PostgreSQL about 1 ms a source:
+            # ask only whether any source matches (answered from the trigram index where
+            # there is one; of any study, as a filter on the study would lead the planner
+            # to that column's index instead), then search the texts here.
             with _index_preferred():
                 if not Source.objects.filter(text__icontains=needle).exists():
                     return []
         else:
-            sources = sources.filter(text__icontains=needle)
-    return _search_batches(sources, order, needle, context, limit)
+            narrow = Source.objects.filter(study=study, text__icontains=needle)
+            if not narrow.exists():
+                return []
+    # Sources are searched in title order, a batch at a time, so that a common phrase
+    # stops after the first batches; the order is taken from the database (its
+    # collation) without reading the texts through its sorter.
+    order, titles, keys = _sources_with_keys(study, source_ids, in_title_order=True)
+    return _search_batches(narrow, order, titles, keys, needle, context, limit)
 
 
 @contextmanager
@@ -774,23 +954,24 @@ def _index_preferred():
         cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [previous])
 
 
-def _search_batches(sources, order: list[int], needle: str, context: int, limit: int):
+def _search_batches(narrow, order: list[int], titles, keys, needle: str, context, limit):
+    """Hits in the sources of ``order`` (narrowed batch by batch to those the queryset
+    ``narrow`` finds, if given), from their case-folded texts (kept: _SourceCache)."""
     hits: list[SearchHit] = []
     at_batch, batch_size = 0, 8
     while at_batch < len(order):
         batch = order[at_batch : at_batch + batch_size]
         at_batch += batch_size
-        found = {
-            source_id: (title, text)
-            for source_id, title, text in sources.filter(pk__in=batch)
-            .order_by()
-            .values_list("id", "title", "text")
-        }
+        if narrow is not None:
+            matching = set(narrow.filter(pk__in=batch).order_by().values_list("id", flat=True))
+            batch = [source_id for source_id in batch if source_id in matching]
+        batch_keys = {source_id: keys[source_id] for source_id in batch}
+        texts = _SOURCE_CACHE.texts(batch_keys)
+        folded_texts = _SOURCE_CACHE.folded(batch_keys, texts)
         for source_id in batch:
-            if source_id not in found:
+            if source_id not in texts:
                 continue
-            title, text = found[source_id]
-            folded = _fold(text)
+            title, text, folded = titles[source_id], texts[source_id], folded_texts[source_id]
             at = folded.find(needle)
             while at != -1:
                 start, end = at, at + len(needle)
@@ -1074,48 +1255,6 @@ def _numbers(joined: str):
     return np.fromstring(joined, dtype=np.int64, sep=",")
 
 
-def _coding_groups(
-    study: Study, code_ids, *, coder, visible_to, filters: dict, by_code: bool, fields
-) -> list[tuple]:
-    """Codings grouped in the database by source (and code): one tuple per group,
-    ``(source_id[, code_id], joined field values…)``; a few hundred or thousand rows
-    where the codings are a hundred thousand."""
-    codings = Coding.objects.filter(code_id__in=list(code_ids))
-    if coder is not None:
-        codings = codings.filter(coder_id__in=[_as_id(c) for c in _values(coder)])
-    codings = codings.filter(visibility_filter(study, visible_to) & _source_filter(filters))
-    keys = ["source_id", "code_id"] if by_code else ["source_id"]
-    joined = {f"joined_{name}": _Joined(name) for name in fields}
-    return list(codings.order_by().values(*keys).annotate(**joined).values_list(*keys, *joined))
-
-
-def _union_lengths(groups: list[tuple[int, object, object]]) -> list[int]:
-    """Characters covered by each group of spans ``(group, starts, ends)`` (numpy arrays;
-    overlapping or touching spans counted once), for many groups in one pass."""
-    import numpy as np
-
-    if not groups:
-        return []
-    sizes = [len(starts) for _, starts, _ in groups]
-    starts = np.concatenate([g[1] for g in groups])
-    ends = np.concatenate([g[2] for g in groups])
-    group = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
-    # Shift each group past the one before, so that one sort and one running maximum
-    # serve them all.
-    shift = group * (int(ends.max()) + 1)
-    order = np.argsort(starts + shift, kind="stable")
-    starts, ends, group = starts[order] + shift[order], ends[order] + shift[order], group[order]
-    reach = np.maximum.accumulate(ends)
-    new = np.ones(len(starts), dtype=bool)
-    new[1:] = starts[1:] > reach[:-1]
-    first = np.flatnonzero(new)
-    last = np.append(first[1:], len(starts)) - 1
-    lengths = reach[last] - starts[first]
-    totals = np.zeros(len(groups), dtype=np.int64)
-    np.add.at(totals, group[first], lengths)
-    return [int(t) for t in totals]
-
-
 def _per_coding_cases(index: CaseIndex) -> set[int]:
     """Cases a coding can belong to through itself rather than its source: participant
     cases (through the turns it overlaps) and initiative cases linked to codings."""
@@ -1154,65 +1293,184 @@ def _matrix_keys_by_source(study: Study, rows: str, attribute, row_keys, index: 
     return case_attribute
 
 
+def _coding_arrays(study: Study, code_ids, *, coder, visible_to, filters: dict, fields) -> dict:
+    """The codings of ``code_ids`` as numpy arrays: ``code_id`` and each of ``fields``,
+    lined up. The database groups them by code (following the covering index on coding
+    (code, source, start, end, coder)) and joins each field's values into one string per
+    code: a few dozen rows to read where the codings are a hundred thousand."""
+    import numpy as np
+
+    codings = Coding.objects.filter(code_id__in=list(code_ids))
+    if coder is not None:
+        codings = codings.filter(coder_id__in=[_as_id(c) for c in _values(coder)])
+    codings = codings.filter(visibility_filter(study, visible_to) & _source_filter(filters))
+    joined = {f"joined_{name}": _Joined(name) for name in fields}
+    groups = list(
+        codings.order_by().values("code_id").annotate(**joined).values_list("code_id", *joined)
+    )
+    if not groups:
+        return {name: np.zeros(0, dtype=np.int64) for name in ("code_id", *fields)}
+    arrays = {name: _numbers(",".join(g[1 + i] for g in groups)) for i, name in enumerate(fields)}
+    sizes = [g[1].count(",") + 1 for g in groups]
+    arrays["code_id"] = np.repeat(np.array([g[0] for g in groups], dtype=np.int64), sizes)
+    if any(len(a) != sum(sizes) for a in arrays.values()):
+        raise RuntimeError("joined coding fields do not line up")
+    return arrays
+
+
+def _expand(owner, pointers, members):
+    """Pairs (item, member) for items that each own a list of members: ``owner[i]`` is
+    item i's owner, whose members are ``members[pointers[o] : pointers[o + 1]]``."""
+    import numpy as np
+
+    begin = pointers[:-1][owner]
+    counts = pointers[1:][owner] - begin
+    if len(counts) and (counts == 1).all():
+        return np.arange(len(owner), dtype=np.int64), members[begin]
+    item = np.repeat(np.arange(len(owner), dtype=np.int64), counts)
+    within = np.arange(len(item), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return item, members[begin[item] + within]
+
+
+def _lists(lists: list[list[int]]):
+    """Lists of member indices as (pointers, members) arrays for ``_expand``."""
+    import numpy as np
+
+    pointers = np.zeros(len(lists) + 1, dtype=np.int64)
+    pointers[1:] = np.cumsum([len(members) for members in lists])
+    members = np.array([m for ms in lists for m in ms], dtype=np.int64)
+    return pointers, members
+
+
+def _ranks(values):
+    """The distinct values (sorted) and each value's position among them."""
+    import numpy as np
+
+    if not len(values):
+        return values, values
+    low, high = int(values.min()), int(values.max())
+    if high - low > 8 * len(values) + 65536:
+        return np.unique(values, return_inverse=True)
+    present = np.zeros(high - low + 1, dtype=bool)
+    present[values - low] = True
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present) + low, rank[values - low]
+
+
+def _sorted_pairs(major, minor):
+    """Distinct (major, minor) pairs of two non-negative integer arrays, sorted."""
+    import numpy as np
+
+    if not len(major):
+        return major, minor
+    span = int(minor.max()) + 1
+    if int(major.max()) + 1 > (2**62) // span:
+        pairs = np.unique(np.stack([major, minor], axis=1), axis=0)
+        return pairs[:, 0], pairs[:, 1]
+    # (np.unique hashes integers in numpy 2, several times slower than a sort here.)
+    combined = np.sort(major * span + minor)
+    distinct = np.ones(len(combined), dtype=bool)
+    distinct[1:] = combined[1:] != combined[:-1]
+    combined = combined[distinct]
+    return combined // span, combined % span
+
+
+def _covered_per_group(group, starts, ends, groups: int):
+    """Characters covered by the spans of each group (overlapping or touching spans
+    counted once), for every group at once: an array of ``groups`` totals."""
+    import numpy as np
+
+    totals = np.zeros(groups, dtype=np.int64)
+    if not len(starts):
+        return totals
+    width = int(ends.max()) + 1
+    # Sorted by group, then start: (group, start, end) packed into one number where it
+    # fits (one sort of plain integers is the fastest way numpy has).
+    if groups * width <= (2**62) // width:
+        packed = np.sort((group * width + starts) * width + ends)
+        group_start, ends = packed // width, packed % width
+        group = group_start // width
+        # Each group shifted past the one before, so that one running maximum serves
+        # them all.
+        starts, ends = group_start, group * width + ends
+    else:
+        order = np.lexsort((starts, group))
+        group = group[order]
+        starts, ends = starts[order] + group * width, ends[order] + group * width
+    reach = np.maximum.accumulate(ends)
+    new = np.ones(len(starts), dtype=bool)
+    new[1:] = starts[1:] > reach[:-1]
+    first = np.flatnonzero(new)
+    last = np.append(first[1:], len(starts)) - 1
+    np.add.at(totals, group[first], reach[last] - starts[first])
+    return totals
+
+
 def _matrix_from_groups(
     study: Study, column_of, keys_of_source, count: str, *, coder, visible_to, filters
 ):
-    """Matrix cells from codings grouped by source and code in the database."""
+    """Matrix cells from the codings read as arrays (``_coding_arrays``), counted in
+    numpy: each coding goes to every (row key of its source, column of its code)."""
     import numpy as np
 
-    fields = ("id", "start", "end") if count == "characters" else ("id",)
-    groups = _coding_groups(
-        study,
-        set(column_of),
-        coder=coder,
-        visible_to=visible_to,
-        filters=filters,
-        by_code=True,
-        fields=fields,
+    fields = ("id", "source_id", "start", "end") if count == "characters" else ("id", "source_id")
+    codings = _coding_arrays(
+        study, set(column_of), coder=coder, visible_to=visible_to, filters=filters, fields=fields
     )
-    keys_cache: dict[int, set] = {}
-    cell_ids: dict[tuple[object, int], list[str]] = defaultdict(list)  # joined ids
-    cell_sources: dict[tuple[object, int], set[int]] = defaultdict(set)
-    spans: dict[tuple[int, int], list] = defaultdict(list)
-    sizes: dict[tuple[int, int], int] = defaultdict(int)
+    if not len(codings["id"]):
+        return {}, set()
+    sources, source_of = _ranks(codings["source_id"])
+    codes, code_of = _ranks(codings["code_id"])
+    # Row keys (of each source) and columns (of each code) as positions in these lists.
+    key_at: dict = {}
     seen: set = set()
-    for source_id, code_id, joined_ids, *joined_spans in groups:
-        keys = keys_cache.get(source_id)
-        if keys is None:
-            keys = keys_cache[source_id] = keys_of_source(source_id)
-        if not keys:
-            continue
-        seen |= keys
-        for column in column_of[code_id]:
-            for key in keys:
-                cell_ids[(key, column)].append(joined_ids)
-                cell_sources[(key, column)].add(source_id)
-            if joined_spans:
-                spans[(source_id, column)].append(joined_spans)
-                sizes[(source_id, column)] += joined_ids.count(",") + 1
-    covered: dict[tuple[int, int], int] = {}
-    if count == "characters":
-        keys = list(spans)
-        # One parse of all the joined numbers; each group's share cut out by its size.
-        starts = _numbers(",".join(s for key in keys for s, _ in spans[key]))
-        ends = _numbers(",".join(e for key in keys for _, e in spans[key]))
-        bounds = np.cumsum([0, *(sizes[key] for key in keys)])
-        parts = [
-            (key, starts[bounds[i] : bounds[i + 1]], ends[bounds[i] : bounds[i + 1]])
-            for i, key in enumerate(keys)
-        ]
-        covered = dict(zip(keys, _union_lengths(parts), strict=True))
-    cells: dict[tuple[object, int], MatrixCell] = {}
-    for cell_key, joined in cell_ids.items():
-        ids = np.unique(_numbers(",".join(joined))).tolist()
-        if count == "segments":
-            value = len(ids)
-        elif count == "sources":
-            value = len(cell_sources[cell_key])
+    keys_by_source = []
+    for source_id in sources.tolist():
+        found = keys_of_source(source_id)
+        seen |= found
+        keys_by_source.append([key_at.setdefault(key, len(key_at)) for key in found])
+    keys = list(key_at)
+    columns = sorted({column for code in codes.tolist() for column in column_of[code]})
+    column_at = {column: i for i, column in enumerate(columns)}
+    width = len(columns)
+    columns_by_code = _lists([[column_at[c] for c in column_of[code]] for code in codes.tolist()])
+    sources_keys = _lists(keys_by_source)
+    # One entry per (coding, column), then per (coding, column, row key).
+    coding, column = _expand(code_of, *columns_by_code)
+    entry, key = _expand(source_of[coding], *sources_keys)
+    if not len(entry):
+        return {}, seen
+    cell = key * width + column[entry]
+    cell_of_id, ids = _sorted_pairs(cell, codings["id"][coding[entry]])
+    size = len(keys) * width
+    if count == "segments":
+        values = np.bincount(cell_of_id, minlength=size)
+    else:
+        # (source, column) pairs with codings, each counted once in the cells of the
+        # source's row keys: as one source, or with the characters covered there.
+        pair = source_of[coding] * width + column
+        if count == "sources":
+            present = np.flatnonzero(np.bincount(pair, minlength=len(sources) * width))
+            weight = np.ones(len(present), dtype=np.int64)
         else:
-            column = cell_key[1]
-            value = sum(covered[(source_id, column)] for source_id in cell_sources[cell_key])
-        cells[cell_key] = MatrixCell(value, ids)
+            covered = _covered_per_group(
+                pair, codings["start"][coding], codings["end"][coding], len(sources) * width
+            )
+            present = np.flatnonzero(covered)
+            weight = covered[present]
+        at, key = _expand(present // width, *sources_keys)
+        values = np.zeros(size, dtype=np.int64)
+        np.add.at(values, key * width + present[at] % width, weight[at])
+    bounds = np.flatnonzero(np.diff(cell_of_id)) + 1
+    begins = [0, *bounds.tolist()]
+    ends = [*bounds.tolist(), len(cell_of_id)]
+    values = values.tolist()
+    cells: dict[tuple[object, int], MatrixCell] = {}
+    for begin, end in zip(begins, ends, strict=True):
+        at = int(cell_of_id[begin])
+        cells[(keys[at // width], columns[at % width])] = MatrixCell(
+            values[at], ids[begin:end].tolist()
+        )
     return cells, seen
 
 
@@ -1371,34 +1629,30 @@ def cooccurrence(
 
 def _overlaps_from_groups(study: Study, ids, column_of, *, coder, visible_to, filters):
     """Code frequencies and overlapping pairs of codings per pair of columns, from the
-    codings grouped by source in the database and a sweep over all sources at once."""
+    codings read as arrays (``_coding_arrays``) and a sweep over all sources at once."""
     import numpy as np
 
-    groups = _coding_groups(
+    codings = _coding_arrays(
         study,
         set(column_of),
         coder=coder,
         visible_to=visible_to,
         filters=filters,
-        by_code=False,
-        fields=("start", "end", "code_id"),
+        fields=("source_id", "start", "end"),
     )
     frequencies = dict.fromkeys(ids, 0)
     counts: dict[tuple[int, int], int] = defaultdict(int)
-    if not groups:
+    if not len(codings["source_id"]):
         return frequencies, counts
-    starts = _numbers(",".join(g[1] for g in groups))
-    ends = _numbers(",".join(g[2] for g in groups))
-    code_ids = _numbers(",".join(g[3] for g in groups))
-    sizes = [g[1].count(",") + 1 for g in groups]
-    source = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
+    _, source = _ranks(codings["source_id"])
+    starts, ends, code_ids = codings["start"], codings["end"], codings["code_id"]
     # Each source shifted past the one before: one sorted list holds every source, and
     # spans of different sources never overlap in it.
     shift = source * (int(ends.max()) + 1)
     order = np.argsort(starts + shift, kind="stable")
     starts, ends = starts[order] + shift[order], ends[order] + shift[order]
     code_ids = code_ids[order]
-    codes_used, code_index = np.unique(code_ids, return_inverse=True)
+    codes_used, code_index = _ranks(code_ids)
     for code_id, n in zip(codes_used.tolist(), np.bincount(code_index).tolist(), strict=True):
         for column in column_of[code_id]:
             frequencies[column] += n

@@ -37,6 +37,7 @@ from .models import (
     Mode,
     Wave,
 )
+from .transactions import write_transaction
 from .xlsform import AnswerRejected, InstrumentError, load_instrument
 from .xlsform.model import Problem
 
@@ -442,16 +443,17 @@ def phone_numbers(interview: Interview) -> list[str]:
 
 def claim_next_interview(*, actor, wave: Wave, now: dt.datetime | None = None):
     now = now or timezone.now()
-    held = scheduler.held_by(wave, actor, now)
-    interview = scheduler.claim_next(wave, actor, now=now)
-    if interview is not None and (held is None or held.pk != interview.pk):
-        record(
-            actor=actor,
-            action="interview.claim",
-            obj=interview,
-            study_id=wave.study_id,
-            after={"claimed_at": now.isoformat()},
-        )
+    # The claim and its audit event commit together, in one turn at the write lock.
+    with write_transaction():
+        interview, newly_claimed = scheduler.claim(wave, actor, now=now)
+        if interview is not None and newly_claimed:
+            record(
+                actor=actor,
+                action="interview.claim",
+                obj=interview,
+                study_id=wave.study_id,
+                after={"claimed_at": now.isoformat()},
+            )
     return interview
 
 
@@ -486,7 +488,7 @@ def record_call_outcome(
         if appointment_at is None:
             raise FieldworkError("Give the appointment's date and time.")
         _check_appointment_time(wave, appointment_at, now)
-    with transaction.atomic():
+    with write_transaction():
         case = Interview.objects.select_for_update().get(pk=interview.pk)
         if case.status in (Interview.Status.COMPLETE, Interview.Status.FINALISED):
             raise FieldworkError(f"This case is already closed ({case.disposition}).")
@@ -582,16 +584,29 @@ def record_call_outcome(
 # --------------------------------------------------------------------------- answers
 
 
+# The stored form's bytes and pyxform JSON: large, and not needed once the form is parsed
+# (see ``parsed_instrument``), so pages that only run the form leave them unread.
+BULKY_VERSION_FIELDS = ("file_bytes", "form_json")
+
+
+def parsed_instrument(version: InstrumentVersion):
+    """The version's form, parsed once per process (a stored version never changes)."""
+    return runner.instrument_for_version(
+        (version.pk, version.sha256), version.file_name, lambda: bytes(version.file_bytes)
+    )
+
+
 def instrument_for(interview_or_wave):
     wave = getattr(interview_or_wave, "wave", interview_or_wave)
     version = wave.instrument_version
-    return version, runner.instrument_from_bytes(version.file_name, bytes(version.file_bytes))
+    return version, parsed_instrument(version)
 
 
 def stored_answers(interview: Interview) -> dict[str, str]:
+    # Unordered: the model's default ordering would join the interview and wave tables.
     return {
         path: value
-        for path, value in interview.answers.values_list("item_path", "value")
+        for path, value in interview.answers.order_by().values_list("item_path", "value")
         if value not in (None, "")
     }
 
@@ -621,25 +636,34 @@ def save_answer(*, actor, interview: Interview, path: str, value, mode: str) -> 
     now_applying = runner.stored_paths(session)
     following = runner.step_after(session, path)
     user = actor if _is_user(actor) else None
-    with transaction.atomic():
-        case = Interview.objects.select_for_update().get(pk=interview.pk)
+    with write_transaction():
+        case = (
+            Interview.objects.select_for_update()
+            .only("status", "started_at", "resume_at", "mode")
+            .get(pk=interview.pk)
+        )
         if case.status in (Interview.Status.COMPLETE, Interview.Status.FINALISED):
             raise FieldworkError("This interview is closed; its answers can no longer change.")
+        # Read under the case's lock: it keeps every other save of this interview out until
+        # we commit, so these are the rows as they stand (normally the ones read above).
+        held = set(case.answers.order_by().values_list("item_path", flat=True))
         if path in now_applying:
-            Answer.objects.update_or_create(
-                interview=case,
-                item_path=path,
-                defaults={
-                    "value": now_applying[path],
-                    "instrument_version": version,
-                    "mode": mode,
-                    "answered_by": user,
-                },
-            )
-        else:
-            case.answers.filter(item_path=path).delete()
-        # Answers to questions that the new answer made irrelevant are cleared, as ODK does.
-        case.answers.exclude(item_path__in=list(now_applying)).delete()
+            fields = {
+                "value": now_applying[path],
+                "instrument_version": version,
+                "mode": mode,
+                "answered_by": user,
+                "answered_at": timezone.now(),
+            }
+            if path in held:
+                Answer.objects.filter(interview=case, item_path=path).update(**fields)
+            else:
+                Answer.objects.create(interview=case, item_path=path, **fields)
+        # Answers to questions that the new answer made irrelevant are cleared, as ODK does
+        # (an emptied answer too: its path is no longer among those applying).
+        stale = sorted(held - set(now_applying))
+        if stale:
+            case.answers.filter(item_path__in=stale).delete()
         case.resume_at = following or runner.END
         if case.status in (Interview.Status.NOT_STARTED, Interview.Status.APPOINTMENT):
             case.status = Interview.Status.IN_PROGRESS
@@ -658,8 +682,11 @@ def complete_interview(*, actor, interview: Interview, mode: str, now=None) -> I
     if issues:
         names = ", ".join(sorted({issue.item.name for issue in issues}))
         raise FieldworkError(f"The interview cannot be completed yet: {names} still need answers.")
-    with transaction.atomic():
+    with write_transaction():
         case = Interview.objects.select_for_update().get(pk=interview.pk)
+        # The caller's copies of the wave and respondent (for the audit label) save two reads.
+        case.wave = interview.wave
+        case.participant = interview.participant
         if case.status == Interview.Status.COMPLETE:
             return case
         if case.status == Interview.Status.FINALISED:

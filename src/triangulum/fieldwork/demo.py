@@ -278,8 +278,9 @@ def _dispositions_csv(wave: Wave) -> str:
     return stream.getvalue()
 
 
-def _complete_phases(study) -> None:
-    for number, kind in PHASE_OF_WAVE.items():
+def _complete_phases(study, numbers=tuple(PHASE_OF_WAVE)) -> None:
+    for number in numbers:
+        kind = PHASE_OF_WAVE[number]
         spec = simulation.WAVES[number]
         for phase in study.phases.filter(kind=kind):
             study_actions.set_phase_status(
@@ -292,6 +293,11 @@ def _complete_phases(study) -> None:
 
 
 def run(ctx: DemoContext) -> None:
+    """Wave 1: both instruments imported and both waves set up; wave 1's fieldwork stored.
+
+    Wave 2's fieldwork is simulated now (one draw for the panel of members) but stored by
+    ``run_wave2``, which runs after the case studies, as in the study's own timetable.
+    """
     study = ctx.shared["study"]
     census = ctx.shared["samples"]["wave1_census"]
     existing = {wave.number: wave for wave in study.waves.all()}
@@ -332,7 +338,7 @@ def run(ctx: DemoContext) -> None:
         participants = _store_participants(study, result, organisations)
         for number, spec in simulation.WAVES.items():
             phase = study.phases.filter(kind=PHASE_OF_WAVE[number]).first()
-            wave = actions.create_wave(
+            waves[number] = actions.create_wave(
                 actor=ACTOR,
                 study=study,
                 number=number,
@@ -347,17 +353,46 @@ def run(ctx: DemoContext) -> None:
                 phase=phase,
                 is_simulated=True,
             )
-            waves[number] = wave
-            summaries[number] = _store_wave(
-                wave,
-                versions[number],
-                instruments[number],
-                result.waves[number],
-                participants,
-                interviewer,
-                result.seed,
-            )
-        _complete_phases(study)
+        summaries[1] = _store_wave(
+            waves[1],
+            versions[1],
+            instruments[1],
+            result.waves[1],
+            participants,
+            interviewer,
+            result.seed,
+        )
+        _complete_phases(study, numbers=(1,))
+    ctx.shared["fieldwork_wave2"] = {
+        "waves": waves,
+        "versions": versions,
+        "instruments": instruments,
+        "result": result,
+        "participants": participants,
+        "interviewer": interviewer,
+        "summaries": summaries,
+    }
+
+
+def run_wave2(ctx: DemoContext) -> None:
+    """Wave 2's fieldwork, from the draw ``run`` made; then both waves' outputs."""
+    pending = ctx.shared.pop("fieldwork_wave2", None)
+    if pending is None:  # already present (``run`` found both waves)
+        return
+    study = ctx.shared["study"]
+    waves, versions, result = pending["waves"], pending["versions"], pending["result"]
+    summaries = pending["summaries"]
+    with transaction.atomic():
+        summaries[2] = _store_wave(
+            waves[2],
+            versions[2],
+            pending["instruments"][2],
+            result.waves[2],
+            pending["participants"],
+            pending["interviewer"],
+            result.seed,
+        )
+        _complete_phases(study, numbers=(2,))
 
     truth = {
         "simulated": True,
@@ -403,4 +438,12 @@ def _write_outputs(ctx: DemoContext, waves, summaries, truth, result) -> None:
     )
 
 
-STEPS = [DemoStep("Simulate both survey waves (fieldwork)", run)]
+CASE_STUDIES_STEP = "Simulate, code and chart the case studies"
+WAVE2_STEP = "Simulate survey wave 2 (fieldwork)"
+# Wave 2 (2016) followed the in-depth case studies it was designed to test, so its
+# fieldwork is stored after the case-study step (and after anything placed before it,
+# such as the propositions locked ahead of wave 2).
+STEPS = [
+    DemoStep("Simulate survey wave 1 and set up wave 2 (fieldwork)", run),
+    DemoStep(WAVE2_STEP, run_wave2, after=CASE_STUDIES_STEP),
+]

@@ -50,6 +50,27 @@ def instrument_from_bytes(file_name: str, data: bytes) -> Instrument:
     return instrument
 
 
+_by_version: dict[tuple, Instrument] = {}
+
+
+def instrument_for_version(
+    key: tuple, file_name: str, read_bytes: Callable[[], bytes]
+) -> Instrument:
+    """The parsed form of a stored version, without re-reading its bytes once parsed.
+
+    ``key`` names the stored version and its content (its id and SHA-256): a version's
+    bytes never change, so the bytes are fetched (``read_bytes``) and hashed only the
+    first time a process meets the version, not on every question page.
+    """
+    with _cache_lock:
+        found = _by_version.get(key)
+    if found is None:
+        found = instrument_from_bytes(file_name, read_bytes())
+        with _cache_lock:
+            _by_version[key] = found
+    return found
+
+
 def item_path(instrument: Instrument, item: Item, indices: tuple[int, ...] = ()) -> str:
     steps = [instrument.root_name]
     depth = 0

@@ -107,11 +107,17 @@ def due(wave, now: dt.datetime) -> QuerySet[Interview]:
 
 def held_by(wave, user, now: dt.datetime) -> Interview | None:
     """The case this interviewer is working now, if any."""
-    return (
+    held = (
         Interview.objects.filter(wave=wave, claimed_by=user, claimed_at__gte=claim_cutoff(now))
         .exclude(status__in=(Interview.Status.COMPLETE, Interview.Status.FINALISED))
+        .select_related("participant")
+        # By id, not the model's (wave, id): the same order within one wave, without joins.
+        .order_by("pk")
         .first()
     )
+    if held is not None:
+        held.wave = wave
+    return held
 
 
 def claim_next(wave, user, *, now: dt.datetime | None = None) -> Interview | None:
@@ -120,13 +126,19 @@ def claim_next(wave, user, *, now: dt.datetime | None = None) -> Interview | Non
     An interviewer who already holds a live claim gets that case back, so a case is
     worked by one person at a time and each person works one case at a time.
     """
+    return claim(wave, user, now=now)[0]
+
+
+def claim(wave, user, *, now: dt.datetime | None = None) -> tuple[Interview | None, bool]:
+    """``claim_next``, also saying whether the case was newly claimed (not already held)."""
     now = now or timezone.now()
     if closed_reason(wave, now):
-        return None
-    with transaction.atomic():
+        return None, False
+    # No savepoint when the caller's transaction already holds this (claim_next_interview).
+    with transaction.atomic(savepoint=False):
         held = held_by(wave, user, now)
         if held is not None:
-            return held
+            return held, False
         candidates = due(wave, now)
         limit = CANDIDATES_PER_CLAIM
         if connection.vendor == "postgresql":
@@ -141,8 +153,10 @@ def claim_next(wave, user, *, now: dt.datetime | None = None) -> Interview | Non
                 .update(claimed_by=user, claimed_at=now)
             )
             if taken == 1:
-                return Interview.objects.get(pk=pk)
-    return None
+                interview = Interview.objects.select_related("participant").get(pk=pk)
+                interview.wave = wave
+                return interview, True
+    return None, False
 
 
 def release(interview: Interview) -> None:

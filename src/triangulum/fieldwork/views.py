@@ -28,23 +28,58 @@ LIST_ROLES = (Role.LEAD, Role.RESEARCHER, Role.INTERVIEWER)
 CLOSED = (Interview.Status.COMPLETE, Interview.Status.FINALISED)
 
 
-def _wave(request, number) -> Wave:
-    return get_object_or_404(
-        Wave.objects.select_related("instrument_version__instrument", "study"),
-        study=request.study,
-        number=number,
+def _wave(request, number, *, with_instrument: bool = True) -> Wave:
+    waves = Wave.objects.filter(study=request.study, number=number)
+    if with_instrument:
+        waves = waves.select_related("instrument_version__instrument").defer(
+            *(f"instrument_version__{name}" for name in actions.BULKY_VERSION_FIELDS)
+        )
+    wave = get_object_or_404(waves)
+    wave.study = request.study
+    return wave
+
+
+# What a questionnaire page reads of a case: loading only these keeps the page's one
+# query for the case small (it runs on every question asked and answered).
+QUESTIONNAIRE_FIELDS = (
+    "status",
+    "claimed_by",
+    "claimed_at",
+    "resume_at",
+    "is_simulated",
+    "participant__pseudonym",
+    "wave__number",
+    "wave__name",
+    "wave__study",
+    "wave__is_simulated",
+    "wave__instrument_version__version",
+    "wave__instrument_version__file_name",
+    "wave__instrument_version__sha256",
+    "wave__instrument_version__instrument__title",
+)
+
+
+def _case_query(request, *related: str):
+    """The study's interviews with what the console pages show, in one query.
+
+    With no extra relations, only what the questionnaire pages read is loaded.
+    """
+    interviews = Interview.objects.filter(wave__study=request.study).select_related(
+        "wave__instrument_version__instrument", "participant", *related
     )
+    if related:
+        return interviews.defer(
+            *(f"wave__instrument_version__{name}" for name in actions.BULKY_VERSION_FIELDS)
+        )
+    return interviews.only(*QUESTIONNAIRE_FIELDS)
 
 
-def _held_case(request, pk) -> Interview:
+def _held_case(request, pk, *related: str) -> Interview:
     """The case, only for the interviewer holding it (others learn nothing about it)."""
-    interview = get_object_or_404(
-        Interview.objects.select_related("wave__instrument_version", "participant__organisation"),
-        pk=pk,
-        wave__study=request.study,
-    )
+    interview = get_object_or_404(_case_query(request, *related), pk=pk)
     if not scheduler.holds(interview, request.user):
         raise Http404("This case is not yours to work: take your next case from the console.")
+    interview.wave.study = request.study
     return interview
 
 
@@ -65,7 +100,7 @@ def wave_list(request, slug):
 
 @study_view(*CONSOLE_ROLES)
 def console(request, slug, number):
-    wave = _wave(request, number)
+    wave = _wave(request, number, with_instrument=False)
     now = timezone.now()
     return render(
         request,
@@ -83,7 +118,7 @@ def console(request, slug, number):
 @require_POST
 @study_view(*CONSOLE_ROLES)
 def take_next(request, slug, number):
-    wave = _wave(request, number)
+    wave = _wave(request, number, with_instrument=False)
     interview = actions.claim_next_interview(actor=request.user, wave=wave)
     if interview is None:
         reason = scheduler.closed_reason(wave, timezone.now())
@@ -110,14 +145,14 @@ def _case_context(interview: Interview, form=None) -> dict:
 
 @study_view(*CONSOLE_ROLES)
 def case(request, slug, pk):
-    interview = _held_case(request, pk)
+    interview = _held_case(request, pk, "participant__organisation", "participant__contact")
     return render(request, "fieldwork/case.html", _case_context(interview))
 
 
 @require_POST
 @study_view(*CONSOLE_ROLES)
 def record_call(request, slug, pk):
-    interview = _held_case(request, pk)
+    interview = _held_case(request, pk, "participant__organisation", "participant__contact")
     form = CallOutcomeForm(request.POST, numbers=actions.phone_numbers(interview))
     if form.is_valid():
         data = form.cleaned_data
@@ -169,16 +204,17 @@ def _run(request, interview: Interview, *, mode: str, base_url: str, template: s
     version, instrument = actions.instrument_for(interview)
     error = None
     closed = interview.status in CLOSED
-    saving = request.method == "POST" and request.POST.get("action") not in ("back", "complete")
-    # A save rebuilds the session itself, under the interview's lock.
-    session = (
-        None
-        if saving and not closed
-        else runner.build_session(instrument, actions.stored_answers(interview))
-    )
+    # The session is rebuilt from the stored answers only where it is used: a save and a
+    # completion rebuild their own (see actions), so a successful one never needs it here.
+    session = None
+
+    def stored_session():
+        return runner.build_session(instrument, actions.stored_answers(interview))
+
     if request.method == "POST" and not closed:
         path = request.POST.get("path", "")
         if request.POST.get("action") == "back":
+            session = stored_session()
             previous = runner.step_before(session, path or None)
             return redirect(_at(base_url, previous or path))
         if request.POST.get("action") == "complete":
@@ -212,15 +248,17 @@ def _run(request, interview: Interview, *, mode: str, base_url: str, template: s
                 )
             except AnswerRejected as rejected:
                 error = rejected.message
-                session = runner.build_session(instrument, actions.stored_answers(interview))
+                session = stored_session()
                 extra = {**extra, "given": values}
                 at = path
             except actions.FieldworkError as problem:
                 error = str(problem)
-                session = runner.build_session(instrument, actions.stored_answers(interview))
+                session = stored_session()
                 at = path
             else:
                 return redirect(_at(base_url, following or runner.END))
+    if session is None:
+        session = stored_session()
     if error is None or request.POST.get("action") == "complete":
         asked = request.GET.get("at")
         if asked == runner.END:
@@ -342,11 +380,8 @@ def paper_list(request, slug, number):
 @never_cache
 @study_view(*PAPER_ROLES)
 def paper_ask(request, slug, pk):
-    interview = get_object_or_404(
-        Interview.objects.select_related("wave__instrument_version", "participant"),
-        pk=pk,
-        wave__study=request.study,
-    )
+    interview = get_object_or_404(_case_query(request), pk=pk)
+    interview.wave.study = request.study
     if interview.claimed_by_id and scheduler.holds(interview, interview.claimed_by):
         raise PermissionDenied("An interviewer is working this case by telephone right now.")
     base_url = reverse("fieldwork:paper_ask", args=[slug, pk])
@@ -370,7 +405,8 @@ def paper_ask(request, slug, pk):
 @never_cache
 def respond(request, token):
     interview = (
-        Interview.objects.select_related("wave__instrument_version", "wave__study")
+        Interview.objects.select_related("wave__instrument_version__instrument", "wave__study")
+        .defer(*(f"wave__instrument_version__{name}" for name in actions.BULKY_VERSION_FIELDS))
         .filter(web_token=token)
         .first()
     )

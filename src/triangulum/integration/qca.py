@@ -23,6 +23,9 @@ TOLERANCE = 1e-9
 # Ragin's direct method places full membership at 0.95 and full non-membership at 0.05, so
 # the anchors sit at log-odds of ±ln(0.95 / 0.05).
 ANCHOR_LOG_ODDS = math.log(0.95 / 0.05)
+# Ragin (2008, ch. 5) and his fsQCA software round those log-odds to ±3, which puts the
+# anchors at 0.953 and 0.047; callers who want memberships comparable with fsQCA pass this.
+FSQCA_ANCHOR_LOG_ODDS = 3.0
 
 
 class QCAError(ValueError):
@@ -46,7 +49,12 @@ def union(*columns: Sequence[float]) -> list[float]:
 
 
 def calibrate_direct(
-    values: Sequence[float], *, exclusion: float, crossover: float, inclusion: float
+    values: Sequence[float],
+    *,
+    exclusion: float,
+    crossover: float,
+    inclusion: float,
+    anchor_log_odds: float = ANCHOR_LOG_ODDS,
 ) -> list[float]:
     """Ragin's direct method of calibration: raw values to fuzzy memberships.
 
@@ -54,8 +62,11 @@ def calibrate_direct(
     anchor maps to 0.05, the crossover to 0.5 and the full-inclusion anchor to 0.95, then
     turned into a membership by the logistic function. Anchors may also run downwards
     (exclusion > crossover > inclusion) for a set whose membership falls as the raw value
-    rises.
+    rises. ``anchor_log_odds=FSQCA_ANCHOR_LOG_ODDS`` places the anchors at ±3 log-odds
+    (0.047 and 0.953) as Ragin's fsQCA does.
     """
+    if not anchor_log_odds > 0:
+        raise QCAError(f"the anchors' log-odds must be positive (got {anchor_log_odds})")
     increasing = exclusion < crossover < inclusion
     decreasing = exclusion > crossover > inclusion
     if not (increasing or decreasing):
@@ -68,7 +79,7 @@ def calibrate_direct(
         deviation = value - crossover
         on_inclusion_side = deviation * (inclusion - crossover) >= 0
         span = (inclusion - crossover) if on_inclusion_side else (crossover - exclusion)
-        log_odds = deviation / span * ANCHOR_LOG_ODDS
+        log_odds = deviation / span * anchor_log_odds
         memberships.append(1.0 / (1.0 + math.exp(-log_odds)))
     return memberships
 

@@ -30,6 +30,8 @@ NAV_ITEMS: list[tuple[str, str, tuple[str, ...]]] = [
     ),
     ("Pseudonymisation", "casework_privacy:queue", (Role.LEAD, Role.RESEARCHER)),
     ("Analysis", "analysis:list", (Role.LEAD, Role.RESEARCHER, Role.VIEWER)),
+    ("Integration", "integration:index", (Role.LEAD, Role.RESEARCHER, Role.VIEWER)),
+    ("Reports", "reports:index", (Role.LEAD, Role.RESEARCHER)),
     ("Participants", "studies:participants", (Role.LEAD, Role.RESEARCHER, Role.INTERVIEWER)),
     ("Members", "studies:members", (Role.LEAD,)),
     ("Audit trail", "studies:audit", (Role.LEAD,)),

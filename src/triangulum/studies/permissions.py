@@ -37,8 +37,14 @@ def study_view(*roles: str) -> Callable:
         def wrapped(request: HttpRequest, slug: str, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            study = Study.objects.filter(slug=slug).first()
-            membership = membership_for(request.user, study) if study else None
+            # One query for the study and the user's place in it (every study page pays
+            # it): the membership with its study, unordered, as there is at most one.
+            membership = (
+                StudyMembership.objects.select_related("study")
+                .filter(study__slug=slug, user=request.user)
+                .order_by()
+                .first()
+            )
             if membership is None:
                 raise Http404("No such study, or you are not a member of it.")
             if membership.role not in allowed:
@@ -46,7 +52,7 @@ def study_view(*roles: str) -> Callable:
                     f"Your role in this study ({membership.get_role_display()}) does not "
                     "give access to this page."
                 )
-            request.study = study
+            request.study = membership.study
             request.membership = membership
             return view(request, slug, *args, **kwargs)
 

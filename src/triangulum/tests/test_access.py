@@ -84,6 +84,8 @@ def _parameters(ctx) -> dict:
         PseudonymCandidate,
     )
     from triangulum.fieldwork.models import Interview
+    from triangulum.integration.models import Finding, JointDisplay, Proposition, QcaRun, Theme
+    from triangulum.reports.models import ReportBuild
 
     study: Study = ctx.shared["study"]
     users = get_user_model().objects
@@ -99,6 +101,7 @@ def _parameters(ctx) -> dict:
         claimed_by=members[Role.INTERVIEWER], claimed_at=timezone.now()
     )
     unclaimed = Interview.objects.filter(wave__study=study, claimed_by=None).first()
+    display = JointDisplay.objects.filter(study=study).first()
     kwargs = {
         "slug": study.slug,
         "org_type": "ccg",
@@ -118,6 +121,14 @@ def _parameters(ctx) -> dict:
         "initiative_id": Initiative.objects.filter(study=study).first().pk,
         "candidate_id": PseudonymCandidate.objects.filter(source__study=study).first().pk,
         "result_id": AnalysisResult.objects.filter(run__study=study).first().pk,
+        "finding_id": Finding.objects.filter(study=study).first().pk,
+        "theme_id": Theme.objects.filter(study=study).first().pk,
+        "proposition_id": Proposition.objects.filter(study=study).first().pk,
+        "display_slug": display.slug,
+        "row_id": display.rows.first().pk,
+        "report_kind": "practitioner",
+        "build_id": ReportBuild.objects.filter(study=study).first().pk,
+        "qca_run_id": QcaRun.objects.filter(study=study).first().pk,
     }
     # Paper keying works on a case no interviewer holds.
     overrides = {"fieldwork:paper_ask": {"pk": unclaimed.pk}}

@@ -29,6 +29,19 @@ STUDY_PAGES = [
     "casework/privacy/",
     "casework/privacy/key/",
     "analysis/",
+    "integration/",
+    "integration/findings/",
+    "integration/convergence/",
+    "integration/propositions/",
+    "integration/displays/",
+    "integration/cases/",
+    "integration/cases/matrix/",
+    "integration/cases/quantitized/",
+    "integration/cases/crosstab/",
+    "integration/qca/",
+    "reports/",
+    "reports/?preview=guidance",
+    "reports/practitioner/preview/",
 ]
 
 
@@ -39,6 +52,12 @@ STUDY_PAGES = [
         ("casework/frameworks/", "#main table tbody a, #main ul a"),
         ("casework/initiatives/", "#main table tbody td a"),
         ("analysis/", '#main a[href*="/analysis/results/"]'),
+        ("integration/findings/", '#main .finding a[href*="/integration/findings/"]'),
+        ("integration/convergence/", '#main a[href*="/integration/convergence/themes/"]'),
+        ("integration/propositions/", '#main table a[href*="/propositions/"]'),
+        ("integration/displays/", '#main table a[href*="/displays/"]'),
+        ("integration/cases/", '#main table a[href*="/integration/cases/"]'),
+        ("integration/qca/", '#main table a[href*="/integration/qca/"]'),
     ],
 )
 def test_detail_page(sign_in, demo_site, axe_script, listing, link):
