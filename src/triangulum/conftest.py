@@ -84,6 +84,8 @@ def _fresh_postgres_database(url: str) -> str:
     import psycopg
 
     parts = dj_database_url.parse(url)
+    # Beside the suite's own database name, so two suites on one server do not collide.
+    name = f"{BROWSER_DEMO_DATABASE}_{parts['NAME']}"[:63]
     admin = psycopg.connect(
         host=parts["HOST"] or "127.0.0.1",
         port=parts["PORT"] or 5432,
@@ -93,10 +95,10 @@ def _fresh_postgres_database(url: str) -> str:
         autocommit=True,
     )
     with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{BROWSER_DEMO_DATABASE}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{BROWSER_DEMO_DATABASE}"')
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
     head = url.rsplit("/", 1)[0]
-    return f"{head}/{BROWSER_DEMO_DATABASE}"
+    return f"{head}/{name}"
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,10 @@ def fresh_postgres(url: str, name: str) -> str:
     import psycopg
 
     parts = dj_database_url.parse(url)
+    # Named after the suite's own database (and the pytest-xdist worker), so two suites on
+    # one server, or two workers of one suite, never drop each other's scratch database.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    name = "_".join(part for part in (name, parts["NAME"], worker) if part)[:63]
     admin = psycopg.connect(
         host=parts["HOST"] or "127.0.0.1",
         port=parts["PORT"] or 5432,

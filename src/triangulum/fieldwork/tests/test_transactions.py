@@ -60,7 +60,7 @@ def test_a_thread_already_in_a_transaction_does_not_wait(stand_in):
         worker = threading.Thread(target=write)
         worker.start()
         worker.join(timeout=5)
-    assert entered.is_set()
+        assert entered.is_set()
 
 
 def test_postgresql_writers_do_not_queue(stand_in):
@@ -75,4 +75,4 @@ def test_postgresql_writers_do_not_queue(stand_in):
         worker = threading.Thread(target=write)
         worker.start()
         worker.join(timeout=5)
-    assert done.is_set()
+        assert done.is_set()
