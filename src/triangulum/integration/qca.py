@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from triangulum.integration.qca_minimise import Implicant, minimise
 
@@ -461,3 +461,52 @@ def analyse(
             else ()
         ),
     )
+
+
+def result_as_dict(result: QCAResult, *, source: str) -> dict:
+    table = result.truth_table
+    return {
+        "source": source,
+        "outcome": table.outcome,
+        "conditions": list(table.conditions),
+        "set_type": "crisp" if result.crisp else "fuzzy",
+        "incl_cut": table.incl_cut,
+        "n_cut": table.n_cut,
+        "remainders": "include" if result.remainders_included else "exclude",
+        "solution_type": result.solution_type,
+        "truth_table": [
+            {
+                "row": row.number,
+                "configuration": dict(zip(table.conditions, row.configuration, strict=True)),
+                "outcome": row.outcome,
+                "n": row.n,
+                "incl": row.consistency,
+                "pri": row.pri,
+                "cases": list(row.cases),
+            }
+            for row in table.observed_rows
+        ],
+        "unassigned_cases": list(table.unassigned_cases),
+        "solutions": [
+            {
+                "model": f"M{number}",
+                "expression": solution.expression,
+                "consistency": solution.consistency,
+                "pri": solution.pri,
+                "coverage": solution.coverage,
+                "terms": [
+                    {
+                        "term": term.expression,
+                        "consistency": term.consistency,
+                        "pri": term.pri,
+                        "raw_coverage": term.raw_coverage,
+                        "unique_coverage": term.unique_coverage,
+                        "cases": list(term.cases),
+                    }
+                    for term in solution.terms
+                ],
+            }
+            for number, solution in enumerate(result.solutions, start=1)
+        ],
+        "necessity": [{"condition": name, **asdict(fit)} for name, fit in result.necessity],
+    }

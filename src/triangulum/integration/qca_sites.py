@@ -32,7 +32,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from triangulum.integration import qca
-from triangulum.integration.management.commands.qca import result_as_dict
+from triangulum.integration.qca import result_as_dict
 from triangulum.integration.quantitize import table_csv
 
 SOURCES = {
