@@ -39,6 +39,9 @@ STUDY_PAGES = [
     "integration/cases/quantitized/",
     "integration/cases/crosstab/",
     "integration/qca/",
+    "integration/propositions/new/",
+    "integration/displays/new/",
+    "integration/displays/statistics-by-themes/rows/new/",
     "reports/",
     "reports/?preview=guidance",
     "reports/practitioner/preview/",
@@ -58,6 +61,7 @@ STUDY_PAGES = [
         ("integration/displays/", '#main table a[href*="/displays/"]'),
         ("integration/cases/", '#main table a[href*="/integration/cases/"]'),
         ("integration/qca/", '#main table a[href*="/integration/qca/"]'),
+        ("integration/displays/statistics-by-themes/", "#main #author ~ ul a"),
     ],
 )
 def test_detail_page(sign_in, demo_site, axe_script, listing, link):

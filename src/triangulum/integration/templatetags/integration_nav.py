@@ -27,7 +27,12 @@ SECTION_OF = {
     "integration:finding": "integration:findings",
     "integration:convergence_theme": "integration:convergence",
     "integration:proposition": "integration:propositions",
+    "integration:new_proposition": "integration:propositions",
+    "integration:edit_proposition": "integration:propositions",
     "integration:display": "integration:displays",
+    "integration:new_display": "integration:displays",
+    "integration:new_display_row": "integration:displays",
+    "integration:display_row": "integration:displays",
     "integration:case": "integration:cases",
     "integration:qca_run": "integration:qca",
 }
