@@ -15,6 +15,8 @@ Offsets arrive from the browser in UTF-16 code units and are converted here, wit
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -792,32 +794,159 @@ def _coder_by_id(study, value):
     return next((user for user in _coders(study) if str(user.pk) == str(value)), None)
 
 
+# Segments a retrieval page shows at once; all of them are in its CSV download.
+RETRIEVAL_PAGE_SIZE = 50
+SEGMENT_CSV_COLUMNS = (
+    "source",
+    "cases",
+    "speakers",
+    "start",
+    "end",
+    "code",
+    "coder",
+    "text",
+)
+
+
+def _requested_page(value: str | None) -> tuple[int, str]:
+    """The 1-based page asked for in ``?page=``, and a notice when it is not a page number
+    (the first page is shown instead)."""
+    if value is None or value == "":
+        return 1, ""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        shown = value if len(value) <= 20 else value[:19] + "…"
+        return 1, f"“{shown}” is not a page number (1, 2, 3 …): showing the first page."
+    return number, ""
+
+
+def _query_url(request, **changes) -> str:
+    """This page's address with ``changes`` to its query (None removes a parameter), the
+    other parameters (the form's filters) kept as they came."""
+    query = request.GET.copy()
+    for name, value in changes.items():
+        query.pop(name, None)
+        if value is not None:
+            query[name] = str(value)
+    return request.path + "?" + query.urlencode()
+
+
+def _pager(request, found: queries.SegmentPage, number: int, pages: int) -> dict:
+    """What the page says about where it is, and its links to the other pages."""
+
+    def link(to: int) -> str | None:
+        return _query_url(request, page=to, format=None) if to != number else None
+
+    return {
+        "number": number,
+        "pages": pages,
+        "first_index": f"{found.offset + 1:,}",
+        "last_index": f"{found.offset + len(found.segments):,}",
+        "total": f"{found.total:,}",
+        "first_url": link(1),
+        "previous_url": link(number - 1) if number > 1 else None,
+        "next_url": link(number + 1) if number < pages else None,
+        "last_url": link(pages),
+        "csv_url": _query_url(request, page=None, format="csv"),
+    }
+
+
+def _segments_csv(study, code: Code, segments) -> HttpResponse:
+    """All the segments of a retrieval as CSV, one row each, in the page's order. Rows from
+    a simulated source or coding say so in a last column, ``data``."""
+    simulated_sources = set(
+        Source.objects.filter(
+            study=study, is_simulated=True, pk__in={s.source_id for s in segments}
+        ).values_list("id", flat=True)
+    )
+    simulated_codings = set(
+        # (The codes are the study's, so their codings are too: no join with the sources.)
+        Coding.objects.filter(
+            code_id__in={s.code_id for s in segments}, is_simulated=True
+        ).values_list("id", flat=True)
+    )
+    any_simulated = bool(simulated_sources or simulated_codings)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([*SEGMENT_CSV_COLUMNS, *(("data",) if any_simulated else ())])
+    for segment in segments:
+        row = [
+            segment.source_title,
+            "; ".join(f"{case.name} ({case.kind})" for case in segment.cases),
+            "; ".join(segment.speakers),
+            segment.start,
+            segment.end,
+            segment.code_name,
+            segment.coder_name,
+            segment.text,
+        ]
+        if any_simulated:
+            simulated = (
+                segment.source_id in simulated_sources or segment.coding_id in simulated_codings
+            )
+            row.append("simulated" if simulated else "")
+        writer.writerow(row)
+    response = HttpResponse(
+        buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8"
+    )
+    name = slugify(code.name)[:60] or f"code-{code.pk}"
+    response["Content-Disposition"] = f'attachment; filename="{study.slug}-segments-{name}.csv"'
+    return response
+
+
 @study_view(*CODING_ROLES)
 def retrieval(request, slug):
+    """Segments coded with a code, a page of RETRIEVAL_PAGE_SIZE at a time (``?page=``,
+    from 1), or all of them as CSV (``?format=csv``); blind mode applies to both."""
     study = request.study
     form = RetrievalForm(request.GET or None, study=study, coders=_coders(study))
-    rows = None
-    code = None
+    context = {"form": form, "rows": None, "code": None, "pager": None, "page_notice": ""}
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         code = get_object_or_404(Code, pk=data["code"], study=study)
         filters = form.case_filters()
         if "phase" in filters:
             filters["phase"] = get_object_or_404(study.phases, pk=filters["phase"])
+        query = {
+            "include_subcodes": data["include_subcodes"],
+            "case_filters": filters or None,
+            "coder": _coder_by_id(study, data["coder"]) if data["coder"] else None,
+            "visible_to": request.user,
+        }
         try:
-            segments = queries.segments_for_code(
-                study,
-                code,
-                include_subcodes=data["include_subcodes"],
-                case_filters=filters or None,
-                coder=_coder_by_id(study, data["coder"]) if data["coder"] else None,
-                visible_to=request.user,
+            if request.GET.get("format") == "csv":
+                segments = queries.segments_for_code(study, code, limit=None, **query)
+                return _segments_csv(study, code, segments)
+            number, notice = _requested_page(request.GET.get("page"))
+            size = RETRIEVAL_PAGE_SIZE
+            found = queries.segment_page(
+                study, code, limit=size, offset=(number - 1) * size, **query
             )
+            pages = max(1, -(-found.total // size))
+            if number > pages:
+                notice = (
+                    f"There {'is' if pages == 1 else 'are'} only {pages} "
+                    f"page{'' if pages == 1 else 's'} of segments: showing the last."
+                )
+                number = pages
+                found = queries.segment_page(
+                    study, code, limit=size, offset=(number - 1) * size, **query
+                )
         except ACTION_ERRORS as error:
             form.add_error(None, _error_text(error))
         else:
-            rows = _segment_rows(request, segments)
-    return render(request, "casework/retrieval.html", {"form": form, "rows": rows, "code": code})
+            context.update(
+                rows=_segment_rows(request, found.segments),
+                code=code,
+                total=found.total,
+                pager=_pager(request, found, number, pages),
+                page_notice=notice,
+                list_start=found.offset + 1,
+            )
+    return render(request, "casework/retrieval.html", context)
 
 
 @study_view(*CODING_ROLES)
