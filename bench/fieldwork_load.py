@@ -156,6 +156,22 @@ def process_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_cpu_seconds(pid: int) -> float | None:
+    """CPU time so far of the server process and its child processes (the workers, when
+    serve runs several), or None where /proc is missing."""
+    total = process_cpu_seconds(pid)
+    if total is None:
+        return None
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            total += process_cpu_seconds(int(stat.parent.name)) or 0.0
+    return total
+
+
 def own_cpu_seconds() -> float:
     times = os.times()
     return times.user + times.system
@@ -179,7 +195,9 @@ def run(database: str, args) -> dict:
     served.build(
         directory, interviews=args.interviews, interviewers=names, database_url=database_url
     )
-    server = served.Server(directory, database_url=database_url, threads=args.threads)
+    server = served.Server(
+        directory, database_url=database_url, threads=args.threads, workers=args.server_processes
+    )
     server.start()
     recorder = Recorder()
     recorder.think = args.think
@@ -192,7 +210,7 @@ def run(database: str, args) -> dict:
             clients.append(client)
         print(f"[{database}] {args.workers} interviewers for {args.seconds} s…", flush=True)
         load_before = os.getloadavg()[0]
-        server_cpu_before = process_cpu_seconds(server.process.pid)
+        server_cpu_before = server_cpu_seconds(server.process.pid)
         client_cpu_before = own_cpu_seconds()
         start_at = time.monotonic()
         deadline = start_at + args.seconds
@@ -205,7 +223,7 @@ def run(database: str, args) -> dict:
         for thread in threads:
             thread.join(timeout=args.seconds + 120)
         duration = time.monotonic() - start_at
-        server_cpu_after = process_cpu_seconds(server.process.pid)
+        server_cpu_after = server_cpu_seconds(server.process.pid)
         client_cpu = own_cpu_seconds() - client_cpu_before
         load_after = os.getloadavg()[0]
     finally:
@@ -223,6 +241,7 @@ def run(database: str, args) -> dict:
         "seconds": round(duration, 1),
         "workers": args.workers,
         "server_threads": args.threads,
+        "server_processes": args.server_processes or "serve's default",
         "think_seconds_mean": args.think,
         "requests": len(every),
         "requests_per_second": round(len(every) / duration, 1),
@@ -266,7 +285,15 @@ def main() -> None:
         default=1.0,
         help="mean pause in seconds before each action (uniform 0..2×mean); 0 = flat out",
     )
-    parser.add_argument("--threads", type=int, default=8, help="server threads (serve's default)")
+    parser.add_argument(
+        "--threads", type=int, default=8, help="threads per server process (serve's default)"
+    )
+    parser.add_argument(
+        "--server-processes",
+        type=int,
+        default=None,
+        help="server processes (default: serve's own: 1 on SQLite, one per core on PostgreSQL)",
+    )
     parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]

@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -166,10 +167,18 @@ def _setup(spec: dict) -> dict:
 class Server:
     """``triangulum serve`` in a child process."""
 
-    def __init__(self, directory: Path, *, database_url: str | None = None, threads: int = 8):
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        database_url: str | None = None,
+        threads: int = 8,
+        workers: int | None = None,
+    ):
         self.directory = directory
         self.database_url = database_url
         self.threads = threads
+        self.workers = workers  # server processes; None is serve's default
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
@@ -192,9 +201,12 @@ class Server:
                 str(self.port),
                 "--threads",
                 str(self.threads),
+                *(["--workers", str(self.workers)] if self.workers else []),
             ],
             env=env,
             cwd=REPO_ROOT,
+            # Its own process group, so that a kill reaches every server process at once.
+            start_new_session=True,
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
@@ -215,9 +227,10 @@ class Server:
         return Path(self.log.name).read_text()
 
     def kill(self) -> None:
-        """SIGKILL: no clean shutdown, as when a machine loses power to the process."""
+        """SIGKILL to every server process: no clean shutdown, as when a machine loses power
+        to the server."""
         if self.process and self.process.poll() is None:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
@@ -226,7 +239,8 @@ class Server:
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
         if getattr(self, "log", None):
             self.log.close()
 

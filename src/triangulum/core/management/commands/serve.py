@@ -1,4 +1,5 @@
 import gc
+import os
 import socket
 
 from django.conf import settings
@@ -19,7 +20,18 @@ class Command(TriangulumCommand):
         parser.add_argument(
             "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
         )
-        parser.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+        parser.add_argument(
+            "--threads", type=int, default=8, help="threads per server process (default 8)"
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help=(
+                "server processes (default: 1 on SQLite; on PostgreSQL one per core, at most "
+                "4). More than one needs PostgreSQL and a Unix-like system (ADR 0027)"
+            ),
+        )
 
     def handle(self, *args, **options):
         database = settings.DATABASES["default"]
@@ -37,6 +49,7 @@ class Command(TriangulumCommand):
                 "The database needs migrating: run 'triangulum migrate' with the same --dir."
             )
         connection.close()
+        workers = self._workers(database, options["workers"])
         self._check_port_free(options["host"], options["port"])
 
         from django.urls import get_resolver
@@ -53,15 +66,49 @@ class Command(TriangulumCommand):
         gc.freeze()
 
         url = f"http://{options['host']}:{options['port']}/"
-        self.stdout.write(f"Triangulum on {url} (database: {database['NAME']}). Ctrl+C stops it.")
-        self.stdout.flush()
-        serve(
-            application,
-            host=options["host"],
-            port=options["port"],
-            threads=options["threads"],
-            ident="triangulum",
+        processes = (
+            f"{workers} process{'' if workers == 1 else 'es'} × {options['threads']} threads"
         )
+        self.stdout.write(
+            f"Triangulum on {url} (database: {database['NAME']}; {processes}). Ctrl+C stops it."
+        )
+        self.stdout.flush()
+        if workers == 1:
+            serve(
+                application,
+                host=options["host"],
+                port=options["port"],
+                threads=options["threads"],
+                ident="triangulum",
+            )
+        else:
+            from triangulum.core.gunicorn_server import serve_processes
+
+            serve_processes(
+                application,
+                host=options["host"],
+                port=options["port"],
+                workers=workers,
+                threads=options["threads"],
+            )
+
+    def _workers(self, database: dict, asked: int | None) -> int:
+        sqlite = database["ENGINE"] == "django.db.backends.sqlite3"
+        if asked is None:
+            # One Python process runs one request's Python code at a time, however many
+            # threads it has; on PostgreSQL a second process uses the other core (ADR 0027).
+            return 1 if sqlite else max(1, min(os.cpu_count() or 1, 4))
+        if asked < 1:
+            raise CommandError("--workers must be at least 1.")
+        if asked > 1 and sqlite:
+            raise CommandError(
+                "--workers above 1 needs PostgreSQL: on SQLite the server's writers queue on a "
+                "lock inside one process (ADR 0026). Set TRIANGULUM_DATABASE_URL, or use "
+                "--workers 1."
+            )
+        if asked > 1 and not hasattr(os, "fork"):
+            raise CommandError("--workers above 1 needs a Unix-like system; use --workers 1.")
+        return asked
 
     def _check_port_free(self, host: str, port: int) -> None:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
