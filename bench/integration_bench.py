@@ -11,7 +11,8 @@ What it does:
 2. lists every integration URL of the demo study from the database: the overview, the
    findings register and each finding, the convergence matrix and each theme, the
    propositions and each proposition, the joint displays, each display and its three
-   downloads, and the linked-cases, quantitized, cross-tab and QCA pages;
+   downloads, the authoring pages (a new proposition, a new display, and each display's
+   new-row and row pages), and the linked-cases, quantitized, cross-tab and QCA pages;
 3. starts ``triangulum serve`` on a free loopback port, signs in as the demo researcher
    over HTTP, and requests each URL once to warm it, then times:
    - *build*: every URL once, in order (target: under 5 s in all);
@@ -92,12 +93,12 @@ def integration_urls() -> tuple[list[str], list[str]]:
         url("convergence_theme", pk)
         for pk in Theme.objects.filter(study=study).values_list("pk", flat=True)
     ]
-    urls.append(url("propositions"))
+    urls += [url("propositions"), url("new_proposition")]
     urls += [
         url("proposition", pk)
         for pk in Proposition.objects.filter(study=study).values_list("pk", flat=True)
     ]
-    urls.append(url("displays"))
+    urls += [url("displays"), url("new_display")]
     displays = [
         url("display", slug)
         for slug in JointDisplay.objects.filter(study=study).values_list("slug", flat=True)
@@ -105,6 +106,17 @@ def integration_urls() -> tuple[list[str], list[str]]:
     for page in displays:
         urls.append(page)
         urls += [f"{page}?format={fmt}" for fmt in ("xlsx", "docx", "html")]
+    # The authoring pages of each display: a new row, and each row's cells and evidence.
+    from triangulum.integration.models import JointDisplayRow
+
+    for slug in JointDisplay.objects.filter(study=study).values_list("slug", flat=True):
+        urls.append(url("new_display_row", slug))
+        urls += [
+            url("display_row", slug, pk)
+            for pk in JointDisplayRow.objects.filter(display__study=study, display__slug=slug)
+            .order_by("order", "pk")
+            .values_list("pk", flat=True)
+        ]
     # The linked-cases and QCA pages (views_cases), where they exist.
     from triangulum.casework.models import Case
 
