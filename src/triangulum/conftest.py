@@ -14,9 +14,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import weakref
 from pathlib import Path
 
 import pytest
+from django.db.backends.signals import connection_created
 
 from triangulum.testing import AXE_JS, CHROMIUM, REPO_ROOT, chromium_available, require
 
@@ -175,3 +177,28 @@ def screenshot(page, request):
         return path
 
     return take
+
+
+# Every database connection this test process opens. Django keeps connections per thread
+# and per context, and pytest-django closes only those of the context it runs in: a run
+# of the suite on PostgreSQL left one more session open per worker, and an open session
+# stops the test database from being dropped at the end of the run.
+_opened_connections: weakref.WeakSet = weakref.WeakSet()
+
+
+def _remember_connection(sender, connection, **kwargs):
+    _opened_connections.add(connection)
+
+
+connection_created.connect(_remember_connection)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's test database, and at the end every connection to it closed, those
+    opened outside pytest-django's reach too, before pytest-django drops it."""
+    yield
+    for connection in list(_opened_connections):
+        # One opened by another thread may not be closed through Django from this one.
+        connection.inc_thread_sharing()
+        connection.close()
